@@ -1,0 +1,11 @@
+package fwi.cloud.cli;
+
+import picocli.CommandLine.Command;
+
+/** Root of the {@code pruner} command line: model building, inspection, inference and benchmarks. */
+@Command(name = "pruner", mixinStandardHelpOptions = true, version = "fwi cloud-pruner 0.1.0",
+    description = "Builds, inspects, runs and benchmarks InversionNet ONNX models.",
+    subcommands = {BuildCommand.class, DescribeCommand.class, InferCommand.class, RandomInputCommand.class,
+        BenchCommand.class})
+public final class PrunerCommand {
+}

@@ -1,0 +1,115 @@
+package fwi.cloud.model;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.AttributeProto.AttributeType;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/** Appends nodes and initializers to a {@link GraphProto.Builder}. Not thread-safe. */
+final class GraphBuilder {
+  private final GraphProto.Builder graph;
+
+  GraphBuilder(String name) {
+    this.graph = GraphProto.newBuilder().setName(name);
+  }
+
+  /** A float input or output; a dimension {@code <= 0} becomes the symbolic batch {@code N}. */
+  static ValueInfoProto floatValue(String name, long... dims) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (long d : dims) {
+      shape.addDim(d > 0 ? TensorShapeProto.Dimension.newBuilder().setDimValue(d)
+          : TensorShapeProto.Dimension.newBuilder().setDimParam("N"));
+    }
+    return ValueInfoProto.newBuilder().setName(name)
+        .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder()
+            .setElemType(TensorProto.DataType.FLOAT.getNumber()).setShape(shape)))
+        .build();
+  }
+
+  GraphBuilder input(ValueInfoProto v) {
+    graph.addInput(v);
+    return this;
+  }
+
+  GraphBuilder output(ValueInfoProto v) {
+    graph.addOutput(v);
+    return this;
+  }
+
+  /** Adds a float32 initializer stored as little-endian raw data. */
+  String floats(String name, float[] values, long... dims) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    b.asFloatBuffer().put(values);
+    graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT.getNumber())
+        .addAllDims(box(dims)).setRawData(ByteString.copyFrom(b.array())));
+    return name;
+  }
+
+  /** Adds a rank-0 float32 initializer. */
+  String scalar(String name, float value) {
+    return floats(name, new float[] {value});
+  }
+
+  /** Adds an int64 initializer (pads, slice bounds). */
+  String longs(String name, long... values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+    b.asLongBuffer().put(values);
+    graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64.getNumber())
+        .addDims(values.length).setRawData(ByteString.copyFrom(b.array())));
+    return name;
+  }
+
+  /** Adds a node with one output named like the node; returns the output name. */
+  String node(String opType, String name, String[] inputs, AttributeProto... attributes) {
+    return node(opType, name, name, inputs, attributes);
+  }
+
+  /** Adds a node with one output; returns the output name. */
+  String node(String opType, String name, String output, String[] inputs, AttributeProto... attributes) {
+    NodeProto.Builder n = NodeProto.newBuilder().setOpType(opType).setName(name).addOutput(output);
+    for (String in : inputs) {
+      n.addInput(in);
+    }
+    for (AttributeProto a : attributes) {
+      n.addAttribute(a);
+    }
+    graph.addNode(n);
+    return output;
+  }
+
+  static AttributeProto ints(String name, long... values) {
+    AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
+    for (long v : values) {
+      a.addInts(v);
+    }
+    return a.build();
+  }
+
+  static AttributeProto floatAttr(String name, float value) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeType.FLOAT).setF(value).build();
+  }
+
+  static AttributeProto stringAttr(String name, String value) {
+    return AttributeProto.newBuilder().setName(name).setType(AttributeType.STRING)
+        .setS(ByteString.copyFromUtf8(value)).build();
+  }
+
+  GraphProto build() {
+    return graph.build();
+  }
+
+  private static Iterable<Long> box(long[] dims) {
+    java.util.List<Long> l = new java.util.ArrayList<>(dims.length);
+    for (long d : dims) {
+      l.add(d);
+    }
+    return l;
+  }
+}
