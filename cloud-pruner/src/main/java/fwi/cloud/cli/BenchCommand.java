@@ -1,7 +1,6 @@
 package fwi.cloud.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import fwi.cloud.graph.ModelCounter;
@@ -20,11 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code pruner bench}: ONNX Runtime latency of a model per thread count, side by side with a
@@ -34,14 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Measures ONNX Runtime latency (median, p95 after warm-up) and achieved G MAC/s of a model for each "
         + "thread count, next to a square MatMul measured in the same run as the attainable peak.")
-final class BenchCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
-  private java.io.PrintWriter out() {
-    return spec.commandLine().getOut();
-  }
-
+final class BenchCommand extends CliCommand {
   @Option(names = "--model", required = true, description = "The .onnx file.")
   Path model;
 
@@ -93,7 +82,7 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     if (json) {
-      ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+      ObjectMapper mapper = json();
       ObjectNode root = mapper.createObjectNode();
       root.put("model", model.toString());
       root.put("macsPerSample", summary.macs());

@@ -7,24 +7,14 @@ import fwi.cloud.model.InversionNetConfig.CropStyle;
 import fwi.cloud.model.Normalization;
 import fwi.cloud.model.OnnxModels;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code pruner build}: writes a freshly initialized InversionNet. */
 @Command(name = "build", mixinStandardHelpOptions = true,
     description = "Builds InversionNet (OpenFWI architecture, PyTorch-default initialization) as a self-contained "
         + "ONNX model: raw gathers [N,5,1000,70] in, velocity [N,1,70,70] in m/s out.")
-final class BuildCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
-  private java.io.PrintWriter out() {
-    return spec.commandLine().getOut();
-  }
-
+final class BuildCommand extends CliCommand {
   @Option(names = "--width", defaultValue = "1.0", description = "Channel multiplier in (0, 2]; 1.0 = published network (default: ${DEFAULT-VALUE}).")
   double width;
 

@@ -2,7 +2,6 @@ package fwi.cloud.cli;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import fwi.cloud.graph.LayerStats;
@@ -14,25 +13,15 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code pruner describe}: per-layer parameters and MACs of any model of the InversionNet op family. */
 @Command(name = "describe", mixinStandardHelpOptions = true,
     description = "Prints a per-layer table (name, op, channels, kernel, stride, output shape, params, MACs per sample) "
         + "and totals for an ONNX model.")
-final class DescribeCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
-  private java.io.PrintWriter out() {
-    return spec.commandLine().getOut();
-  }
-
+final class DescribeCommand extends CliCommand {
   @Option(names = "--model", required = true, description = "The .onnx file.")
   Path model;
 
@@ -54,7 +43,7 @@ final class DescribeCommand implements Callable<Integer> {
   }
 
   static String toJson(ModelProto m, ModelSummary s, String sha, long size) throws Exception {
-    ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectMapper mapper = json();
     ObjectNode root = mapper.createObjectNode();
     root.put("params", s.params());
     root.put("macs", s.macs());

@@ -1,7 +1,6 @@
 package fwi.cloud.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import fwi.runtime.npy.Npy;
 import fwi.runtime.ort.ModelRunner;
@@ -11,24 +10,14 @@ import fwi.runtime.tensor.FloatTensor;
 import fwi.runtime.tensor.Shape;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code pruner infer}: runs a model on shot gathers from an {@code .npy} file and writes velocity maps. */
 @Command(name = "infer", mixinStandardHelpOptions = true,
     description = "Runs an ONNX model on shot gathers (.npy, shaped [N,5,1000,70] or [5,1000,70]) with ONNX Runtime, "
         + "writes the velocity maps (.npy, [N,1,70,70], m/s) and reports latency.")
-final class InferCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
-  private java.io.PrintWriter out() {
-    return spec.commandLine().getOut();
-  }
-
+final class InferCommand extends CliCommand {
   @Option(names = "--model", required = true, description = "The .onnx file.")
   Path model;
 
@@ -100,7 +89,7 @@ final class InferCommand implements Callable<Integer> {
         sum += v;
       }
       if (json) {
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper mapper = json();
         ObjectNode o = mapper.createObjectNode();
         o.put("samples", n);
         o.put("batch", batch);

@@ -5,11 +5,8 @@ import fwi.runtime.tensor.FloatTensor;
 import fwi.runtime.tensor.Shape;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code pruner random-input}: gathers-shaped noise for smoke tests and benchmarks. It is not
@@ -18,14 +15,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "random-input", mixinStandardHelpOptions = true,
     description = "Writes N gathers-shaped arrays [N,5,1000,70] of Gaussian noise (sigma 1, clipped to the FlatVel-A "
         + "amplitude range) as .npy: an input for smoke tests and benchmarks, not seismic data.")
-final class RandomInputCommand implements Callable<Integer> {
-  @Spec
-  CommandSpec spec;
-
-  private java.io.PrintWriter out() {
-    return spec.commandLine().getOut();
-  }
-
+final class RandomInputCommand extends CliCommand {
   @Option(names = "--count", defaultValue = "4", description = "Number of samples (default: ${DEFAULT-VALUE}).")
   int count;
 
