@@ -44,31 +44,25 @@ final class Ssim {
    * Separable: the padding is zero in both passes, so two 1-D passes equal the 2-D convolution.
    */
   static double[] localMean(double[] img, int h, int w) {
+    return pass(pass(img, h, w, 1, w), w, h, w, 1);
+  }
+
+  /**
+   * One zero-padded 1-D pass of the window along an axis of a row-major image: {@code lines}
+   * lines of {@code length} values, consecutive values {@code step} apart, lines {@code stride}
+   * apart (rows: step 1, stride w; columns: step w, stride 1).
+   */
+  private static double[] pass(double[] src, int lines, int length, int step, int stride) {
     int r = WINDOW_SIZE / 2;
-    double[] rows = new double[h * w];
-    for (int i = 0; i < h; i++) {
-      for (int j = 0; j < w; j++) {
+    double[] out = new double[src.length];
+    for (int line = 0; line < lines; line++) {
+      int base = line * stride;
+      for (int j = 0; j < length; j++) {
         double s = 0;
-        for (int k = -r; k <= r; k++) {
-          int jj = j + k;
-          if (jj >= 0 && jj < w) {
-            s += WINDOW[k + r] * img[i * w + jj];
-          }
+        for (int k = Math.max(-r, -j); k <= Math.min(r, length - 1 - j); k++) {
+          s += WINDOW[k + r] * src[base + (j + k) * step];
         }
-        rows[i * w + j] = s;
-      }
-    }
-    double[] out = new double[h * w];
-    for (int i = 0; i < h; i++) {
-      for (int j = 0; j < w; j++) {
-        double s = 0;
-        for (int k = -r; k <= r; k++) {
-          int ii = i + k;
-          if (ii >= 0 && ii < h) {
-            s += WINDOW[k + r] * rows[ii * w + j];
-          }
-        }
-        out[i * w + j] = s;
+        out[base + j * step] = s;
       }
     }
     return out;
