@@ -1,0 +1,17 @@
+package fwi.cloud.synth;
+
+/** How the modelling grid absorbs waves leaving the model on its four sides. */
+public enum Absorber {
+  /**
+   * OpenFWI's: a damping term {@code 2 d u_t} growing quadratically into a wide layer (OpenFWI used
+   * 120 cells). Simple and exactly reciprocal, but it needs a wide layer: low frequencies see the
+   * damping ramp as an interface and reflect.
+   */
+  DAMPING,
+  /**
+   * A convolutional perfectly matched layer for the second-order wave equation (complex
+   * coordinate stretching {@code 1 + d / (alpha + i omega)} with memory variables): absorbs as
+   * well in far fewer cells, so much less work per shot.
+   */
+  CPML
+}
