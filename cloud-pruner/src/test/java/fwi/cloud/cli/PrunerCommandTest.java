@@ -25,7 +25,7 @@ class PrunerCommandTest {
 
   record Run(int exit, String out, String err) {}
 
-  private static Run run(String... args) {
+  static Run run(String... args) {
     CommandLine cl = PrunerMain.commandLine();
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();

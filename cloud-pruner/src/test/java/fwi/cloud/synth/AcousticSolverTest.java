@@ -128,30 +128,14 @@ class AcousticSolverTest {
     assertBoundaryReflectionBelow(FdSettings.openFwiDamping(), 3000, 0.01);
   }
 
-  /** Compares against the same shot in a domain so large that nothing returns within the record. */
   private static void assertBoundaryReflectionBelow(FdSettings s, double v, double limit) {
-    int far = (int) Math.ceil(v * s.stepS() * s.steps() / 2 / s.cellM()) + 10;
-    GridPoint[] rec = new GridPoint[N];
-    GridPoint[] recFar = new GridPoint[N];
-    for (int x = 0; x < N; x++) {
-      rec[x] = new GridPoint(1, x);
-      recFar[x] = new GridPoint(1 + far, x + far);
-    }
-    float[] got = new AcousticSolver(VelocityGrid.homogeneous(N, N, v), s).shot(new GridPoint(1, 0), rec);
-    float[] ref = new AcousticSolver(VelocityGrid.homogeneous(N + 2 * far, N + 2 * far, v), s.withAbsorberCells(0))
-        .shot(new GridPoint(1 + far, far), recFar);
-    double worst = 0;
-    for (int r = 0; r < N; r++) {
-      double[] a = trace(got, N, r);
-      double[] b = trace(ref, N, r);
-      double err = 0;
-      for (int n = 0; n < a.length; n++) {
-        err = Math.max(err, Math.abs(a[n] - b[n]));
-      }
-      worst = Math.max(worst, err / maxAbs(b));
-    }
+    double worst = AbsorberCheck.worstResidual(s, N, v);
     assertTrue(worst < limit, s.absorber() + " " + s.absorberCells() + " cells at " + v + " m/s: worst residual "
         + worst * 100 + " % of the direct wave");
+    // the check itself can fail: with no absorber at all the edges reflect strongly
+    if (s.absorberCells() > 0 && v == 1500) {
+      assertTrue(AbsorberCheck.worstResidual(s.withAbsorberCells(0), N, v) > 0.1);
+    }
   }
 
   @Test
