@@ -42,34 +42,43 @@ final class InferCommand extends CliCommand {
       throw new IllegalArgumentException("--batch must be at least 1, but was " + batch);
     }
     RunnerOptions options = threads == null ? RunnerOptions.defaults() : new RunnerOptions(threads);
-    FloatTensor gathers = Npy.read(input);
-    if (gathers.shape().rank() == 3) {
-      int[] d = gathers.shape().dims();
-      gathers = new FloatTensor(Shape.of(1, d[0], d[1], d[2]), gathers.data());
+    // [N,5,1000,70] files are memory-mapped and read a batch at a time (an OpenFWI file is 700 MB);
+    // a single [5,1000,70] gather is small and read whole
+    try (fwi.runtime.npy.NpyFile file = fwi.runtime.npy.NpyFile.open(input)) {
+      Shape fileShape = file.shape();
+      FloatTensor single = null;
+      if (fileShape.rank() == 3) {
+        int[] d = fileShape.dims();
+        single = new FloatTensor(Shape.of(1, d[0], d[1], d[2]), Npy.read(input).data());
+        fileShape = single.shape();
+      }
+      run(file, single, fileShape, options);
     }
-    int bad = gathers.firstNonFinite();
-    if (bad >= 0) {
-      int per = gathers.shape().elementCount() / gathers.shape().dim(0);
-      throw new IllegalArgumentException(input + ": sample " + bad / per + " holds " + gathers.data()[bad]
-          + " at flat index " + bad % per + "; inputs must be finite");
-    }
+    return 0;
+  }
+
+  private void run(fwi.runtime.npy.NpyFile file, FloatTensor single, Shape gathersShape, RunnerOptions options) throws Exception {
     Path target = out != null ? out : Path.of(input.toString().replaceFirst("\\.npy$", "") + ".velocity.npy");
     try (ModelRunner runner = ModelRunner.open(model, options)) {
-      if (!runner.input().accepts(gathers.shape())) {
+      if (!runner.input().accepts(gathersShape)) {
         throw new IllegalArgumentException(input + ": input '" + runner.input().name() + "' must have shape "
-            + runner.input().describeDims() + ", but was " + gathers.shape());
+            + runner.input().describeDims() + ", but was " + gathersShape);
       }
-      int n = gathers.shape().dim(0);
-      int per = gathers.shape().elementCount() / n;
+      int n = gathersShape.dim(0);
       float[] result = null;
       Shape outShape = null;
       long[] nanos = new long[(n + batch - 1) / batch];
       for (int start = 0, k = 0; start < n; start += batch, k++) {
         int b = Math.min(batch, n - start);
-        float[] chunk = new float[b * per];
-        System.arraycopy(gathers.data(), start * per, chunk, 0, chunk.length);
+        FloatTensor chunk = single != null ? single : file.samples(start, b);
+        int bad = chunk.firstNonFinite();
+        if (bad >= 0) {
+          int per = chunk.shape().elementCount() / b;
+          throw new IllegalArgumentException(input + ": sample " + (start + bad / per) + " holds " + chunk.data()[bad]
+              + " at flat index " + bad % per + "; inputs must be finite");
+        }
         long t0 = System.nanoTime();
-        FloatTensor y = runner.run(new FloatTensor(gathers.shape().withBatch(b), chunk));
+        FloatTensor y = runner.run(chunk);
         nanos[k] = System.nanoTime() - t0;
         if (result == null) {
           outShape = y.shape().withBatch(n);
@@ -109,6 +118,5 @@ final class InferCommand extends CliCommand {
             lat.p50Us() / 1e3, lat.p95Us() / 1e3, lat.maxUs() / 1e3);
       }
     }
-    return 0;
   }
 }
