@@ -58,8 +58,12 @@ public final class AcousticSolver {
   /** Reflection coefficient the CPML profile is designed for (tuned by measurement). */
   static final double CPML_REFLECTION = 1e-4;
 
+  /** Whether new solvers use the SIMD kernels ({@link VectorStencil}): when the Vector API module is present. */
+  static final boolean VECTOR_AVAILABLE = vectorModulePresent();
+
   private final VelocityGrid model;
   private final FdSettings settings;
+  private final boolean vector;
   private final int nb;
   private final int width;   // padded row length: nx + 2 nb + 2 HALO
   private final int height;  // padded rows: nz + 2 nb + 2 HALO
@@ -79,7 +83,13 @@ public final class AcousticSolver {
    * @throws UnstableSettingsException if {@code v_max dt / h} exceeds {@link #COURANT_LIMIT}
    */
   public AcousticSolver(VelocityGrid model, FdSettings settings) {
+    this(model, settings, VECTOR_AVAILABLE);
+  }
+
+  /** As the public constructor, choosing the kernel (tests compare the two). */
+  AcousticSolver(VelocityGrid model, FdSettings settings, boolean vector) {
     checkStable(model.max(), settings);
+    this.vector = vector;
     this.model = model;
     this.settings = settings;
     this.nb = settings.absorberCells();
@@ -121,6 +131,16 @@ public final class AcousticSolver {
       cpml(dX, model.nx(), alphaMax, dt, ax, bx);
       cpml(dZ, model.nz(), alphaMax, dt, az, bz);
     }
+  }
+
+  private static boolean vectorModulePresent() {
+    return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+        && !"false".equals(System.getProperty("fwi.synth.vector"));
+  }
+
+  /** Whether this solver runs the SIMD kernels. */
+  public boolean vectorized() {
+    return vector;
   }
 
   private static int clamp(int i, int n) {
@@ -262,6 +282,12 @@ public final class AcousticSolver {
     final float c3 = (float) D2[3];
     final float c4 = (float) D2[4];
     final float[] k = this.k;
+    if (vector) {
+      from = VectorStencil.plainRow(p, q, k, from, to, w, c0, c1, c2, c3, c4);
+      if (from == to) {
+        return;
+      }
+    }
     // the row neighbours slide through locals: one new load per cell instead of nine
     float m4 = p[from - 4];
     float m3 = p[from - 3];
@@ -301,6 +327,9 @@ public final class AcousticSolver {
     final float[] k = this.k;
     final float[] g = this.g;
     final float[] h = this.h;
+    if (vector) {
+      from = VectorStencil.dampedRow(p, q, k, g, h, from, to, w, c0, c1, c2, c3, c4);
+    }
     for (int i = from; i < to; i++) {
       float lap = c0 * p[i]
           + c1 * (p[i - 1] + p[i + 1] + p[i - w] + p[i + w])

@@ -196,6 +196,19 @@ class AcousticSolverTest {
   }
 
   @Test
+  void simdAndScalarKernelsGiveTheSameBits() {
+    assertTrue(AcousticSolver.VECTOR_AVAILABLE, "tests run with the Vector API module (see the surefire argLine)");
+    VelocityGrid model = VelocityFamily.FAULT.sample(new java.util.SplittableRandom(3), N, N);
+    GridPoint[] rec = Acquisition.openFwi(N).receiverArray();
+    for (FdSettings s : new FdSettings[] {OPENFWI.withSteps(300), FdSettings.openFwiDamping().withSteps(300)}) {
+      AcousticSolver simd = new AcousticSolver(model, s, true);
+      AcousticSolver scalar = new AcousticSolver(model, s, false);
+      assertTrue(simd.vectorized() && !scalar.vectorized());
+      assertTrue(Arrays.equals(simd.shot(new GridPoint(1, 34), rec), scalar.shot(new GridPoint(1, 34), rec)), s.absorber().name());
+    }
+  }
+
+  @Test
   void recordStartsAtRestAndIsDeterministic() {
     AcousticSolver solver = new AcousticSolver(VelocityGrid.homogeneous(N, N, 2500), OPENFWI.withSteps(300));
     GridPoint[] rec = {new GridPoint(1, 30)};
