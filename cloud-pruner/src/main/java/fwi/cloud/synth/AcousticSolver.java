@@ -39,6 +39,13 @@ public final class AcousticSolver {
   /** 8th-order central coefficients of the first derivative, offsets 1..4 (times 1/h). */
   static final double[] D1 = {4.0 / 5, -1.0 / 5, 4.0 / 105, -1.0 / 280};
 
+  // the stencil as float constants for the kernels
+  static final float L0 = (float) D2[0];
+  static final float L1 = (float) D2[1];
+  static final float L2 = (float) D2[2];
+  static final float L3 = (float) D2[3];
+  static final float L4 = (float) D2[4];
+
   /** Cells of zero padding beyond the absorber so the stencil never leaves the arrays. */
   static final int HALO = D2.length - 1;
 
@@ -276,11 +283,11 @@ public final class AcousticSolver {
   /** {@code q = 2p - q + k L p} over cells {@code [from, to)}. */
   private void plainRow(float[] p, float[] q, int from, int to) {
     final int w = width;
-    final float c0 = (float) (2 * D2[0]);
-    final float c1 = (float) D2[1];
-    final float c2 = (float) D2[2];
-    final float c3 = (float) D2[3];
-    final float c4 = (float) D2[4];
+    final float c0 = 2 * L0;
+    final float c1 = L1;
+    final float c2 = L2;
+    final float c3 = L3;
+    final float c4 = L4;
     final float[] k = this.k;
     if (vector) {
       from = VectorStencil.plainRow(p, q, k, from, to, w, c0, c1, c2, c3, c4);
@@ -319,11 +326,11 @@ public final class AcousticSolver {
   /** {@code q = g (2p + k L p) + h q} over cells {@code [from, to)}. */
   private void dampedRow(float[] p, float[] q, int from, int to) {
     final int w = width;
-    final float c0 = (float) (2 * D2[0]);
-    final float c1 = (float) D2[1];
-    final float c2 = (float) D2[2];
-    final float c3 = (float) D2[3];
-    final float c4 = (float) D2[4];
+    final float c0 = 2 * L0;
+    final float c1 = L1;
+    final float c2 = L2;
+    final float c3 = L3;
+    final float c4 = L4;
     final float[] k = this.k;
     final float[] g = this.g;
     final float[] h = this.h;
@@ -395,11 +402,6 @@ public final class AcousticSolver {
 
     private void correctRow(float[] p, float[] q, float[] psi, float[] zeta, int row, int x0, int x1, int s, float[] a,
         float[] b, boolean alongX) {
-      final float c0 = (float) D2[0];
-      final float c1 = (float) D2[1];
-      final float c2 = (float) D2[2];
-      final float c3 = (float) D2[3];
-      final float c4 = (float) D2[4];
       final float e1 = (float) D1[0];
       final float e2 = (float) D1[1];
       final float e3 = (float) D1[2];
@@ -407,8 +409,8 @@ public final class AcousticSolver {
       int z = row / width;
       for (int x = x0; x < x1; x++) {
         int i = row + x;
-        float uxx = c0 * p[i] + c1 * (p[i - s] + p[i + s]) + c2 * (p[i - 2 * s] + p[i + 2 * s])
-            + c3 * (p[i - 3 * s] + p[i + 3 * s]) + c4 * (p[i - 4 * s] + p[i + 4 * s]);
+        float uxx = L0 * p[i] + L1 * (p[i - s] + p[i + s]) + L2 * (p[i - 2 * s] + p[i + 2 * s])
+            + L3 * (p[i - 3 * s] + p[i + 3 * s]) + L4 * (p[i - 4 * s] + p[i + 4 * s]);
         float dpsi = e1 * (psi[i + s] - psi[i - s]) + e2 * (psi[i + 2 * s] - psi[i - 2 * s])
             + e3 * (psi[i + 3 * s] - psi[i - 3 * s]) + e4 * (psi[i + 4 * s] - psi[i - 4 * s]);
         int c = alongX ? x : z;
