@@ -47,10 +47,9 @@ final class DatasetBenchCommand extends CliCommand {
     for (String a : absorbers) {
       FdSettings s = parse(a);
       for (int t : threads) {
-        long cellsPerStep = (long) (70 + 2 * s.absorberCells()) * (70 + 2 * s.absorberCells());
         double secs = run(s, t, samples);
         DatasetGenerator.Request r = request(s, samples);
-        o.printf(Locale.ROOT, "%-12s %7d %8d %12d %10.3f %14.1f%n", a, t, samples, cellsPerStep, samples / secs,
+        o.printf(Locale.ROOT, "%-12s %7d %8d %12d %10.3f %14.1f%n", a, t, samples, r.cellsPerStep(), samples / secs,
             r.cellUpdatesPerSample() * samples / secs / 1e6);
         o.flush();
       }

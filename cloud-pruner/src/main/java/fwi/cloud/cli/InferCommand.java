@@ -49,7 +49,7 @@ final class InferCommand extends CliCommand {
       FloatTensor single = null;
       if (fileShape.rank() == 3) {
         int[] d = fileShape.dims();
-        single = new FloatTensor(Shape.of(1, d[0], d[1], d[2]), Npy.read(input).data());
+        single = new FloatTensor(Shape.of(1, d[0], d[1], d[2]), file.samples(0, d[0]).data());
         fileShape = single.shape();
       }
       run(file, single, fileShape, options);

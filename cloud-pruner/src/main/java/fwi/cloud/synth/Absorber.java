@@ -10,8 +10,8 @@ public enum Absorber {
   DAMPING,
   /**
    * A convolutional perfectly matched layer for the second-order wave equation (complex
-   * coordinate stretching {@code 1 + d / (alpha + i omega)} with memory variables): absorbs as
-   * well in far fewer cells, so much less work per shot.
+   * coordinate stretching {@code 1 + d / (alpha + i omega)} with memory variables): absorbs
+   * better in far fewer cells, at the cost of four memory-variable updates per layer cell.
    */
   CPML
 }

@@ -45,6 +45,8 @@ public final class AcousticSolver {
   static final float L2 = (float) D2[2];
   static final float L3 = (float) D2[3];
   static final float L4 = (float) D2[4];
+  /** Weight of the centre cell in the 2-D stencil: the 1-D centre weight once per axis. */
+  static final float CENTRE = 2 * L0;
 
   /** Cells of zero padding beyond the absorber so the stencil never leaves the arrays. */
   static final int HALO = D2.length - 1;
@@ -246,11 +248,18 @@ public final class AcousticSolver {
       for (int r = 0; r < rec.length; r++) {
         out[o + r] = p[rec[r]] - OFFSET;
       }
-      if (cpml == null) {
-        stepDamped(p, q);
-      } else {
+      if (cpml != null) {
         cpml.updatePsi(p);
-        stepPlain(p, q);
+      }
+      for (int z = HALO; z < height - HALO; z++) {
+        int row = z * width;
+        if (g == null) {
+          plainRow(p, q, row + HALO, row + width - HALO);
+        } else {
+          dampedRow(p, q, row + HALO, row + width - HALO);
+        }
+      }
+      if (cpml != null) {
         cpml.correct(p, q);
       }
       q[src] += srcScale * (float) settings.ricker(n * dt);
@@ -261,89 +270,28 @@ public final class AcousticSolver {
     return out;
   }
 
-  /** One step with the damping layer ({@code g == null} means no damping anywhere). */
-  private void stepDamped(float[] p, float[] q) {
-    for (int z = HALO; z < height - HALO; z++) {
-      int row = z * width;
-      if (g == null) {
-        plainRow(p, q, row + HALO, row + width - HALO);
-      } else {
-        dampedRow(p, q, row + HALO, row + width - HALO);
-      }
-    }
+  /** The 2-D stencil {@code L p} at cell {@code i} (without the 1/h^2); rows are {@code w} apart. */
+  private static float laplacian(float[] p, int i, int w) {
+    return CENTRE * p[i]
+        + L1 * (p[i - 1] + p[i + 1] + p[i - w] + p[i + w])
+        + L2 * (p[i - 2] + p[i + 2] + p[i - 2 * w] + p[i + 2 * w])
+        + L3 * (p[i - 3] + p[i + 3] + p[i - 3 * w] + p[i + 3 * w])
+        + L4 * (p[i - 4] + p[i + 4] + p[i - 4 * w] + p[i + 4 * w]);
   }
 
-  private void stepPlain(float[] p, float[] q) {
-    for (int z = HALO; z < height - HALO; z++) {
-      int row = z * width;
-      plainRow(p, q, row + HALO, row + width - HALO);
-    }
-  }
-
-  /** {@code q = 2p - q + k L p} over cells {@code [from, to)}. */
+  /** {@code q = 2p - q + k L p} over cells {@code [from, to)}; SIMD first, scalar for the tail. */
   private void plainRow(float[] p, float[] q, int from, int to) {
-    final int w = width;
-    final float c0 = 2 * L0;
-    final float c1 = L1;
-    final float c2 = L2;
-    final float c3 = L3;
-    final float c4 = L4;
-    final float[] k = this.k;
-    if (vector) {
-      from = VectorStencil.plainRow(p, q, k, from, to, w, c0, c1, c2, c3, c4);
-      if (from == to) {
-        return;
-      }
-    }
-    // the row neighbours slide through locals: one new load per cell instead of nine
-    float m4 = p[from - 4];
-    float m3 = p[from - 3];
-    float m2 = p[from - 2];
-    float m1 = p[from - 1];
-    float c = p[from];
-    float p1 = p[from + 1];
-    float p2 = p[from + 2];
-    float p3 = p[from + 3];
-    for (int i = from; i < to; i++) {
-      float p4 = p[i + 4];
-      float lap = c0 * c
-          + c1 * (m1 + p1 + p[i - w] + p[i + w])
-          + c2 * (m2 + p2 + p[i - 2 * w] + p[i + 2 * w])
-          + c3 * (m3 + p3 + p[i - 3 * w] + p[i + 3 * w])
-          + c4 * (m4 + p4 + p[i - 4 * w] + p[i + 4 * w]);
-      q[i] = 2 * c - q[i] + k[i] * lap;
-      m4 = m3;
-      m3 = m2;
-      m2 = m1;
-      m1 = c;
-      c = p1;
-      p1 = p2;
-      p2 = p3;
-      p3 = p4;
+    int i = vector ? VectorStencil.plainRow(p, q, k, from, to, width) : from;
+    for (; i < to; i++) {
+      q[i] = 2 * p[i] - q[i] + k[i] * laplacian(p, i, width);
     }
   }
 
-  /** {@code q = g (2p + k L p) + h q} over cells {@code [from, to)}. */
+  /** {@code q = g (2p + k L p) + h q} over cells {@code [from, to)}; SIMD first, scalar for the tail. */
   private void dampedRow(float[] p, float[] q, int from, int to) {
-    final int w = width;
-    final float c0 = 2 * L0;
-    final float c1 = L1;
-    final float c2 = L2;
-    final float c3 = L3;
-    final float c4 = L4;
-    final float[] k = this.k;
-    final float[] g = this.g;
-    final float[] h = this.h;
-    if (vector) {
-      from = VectorStencil.dampedRow(p, q, k, g, h, from, to, w, c0, c1, c2, c3, c4);
-    }
-    for (int i = from; i < to; i++) {
-      float lap = c0 * p[i]
-          + c1 * (p[i - 1] + p[i + 1] + p[i - w] + p[i + w])
-          + c2 * (p[i - 2] + p[i + 2] + p[i - 2 * w] + p[i + 2 * w])
-          + c3 * (p[i - 3] + p[i + 3] + p[i - 3 * w] + p[i + 3 * w])
-          + c4 * (p[i - 4] + p[i + 4] + p[i - 4 * w] + p[i + 4 * w]);
-      q[i] = g[i] * (2 * p[i] + k[i] * lap) + h[i] * q[i];
+    int i = vector ? VectorStencil.dampedRow(p, q, k, g, h, from, to, width) : from;
+    for (; i < to; i++) {
+      q[i] = g[i] * (2 * p[i] + k[i] * laplacian(p, i, width)) + h[i] * q[i];
     }
   }
 

@@ -21,12 +21,13 @@ final class VectorStencil {
     return FloatVector.fromArray(S, a, i);
   }
 
-  private static FloatVector laplacian(float[] p, int i, int w, float c0, float c1, float c2, float c3, float c4) {
-    return at(p, i).mul(c0)
-        .add(at(p, i - 1).add(at(p, i + 1)).add(at(p, i - w)).add(at(p, i + w)).mul(c1))
-        .add(at(p, i - 2).add(at(p, i + 2)).add(at(p, i - 2 * w)).add(at(p, i + 2 * w)).mul(c2))
-        .add(at(p, i - 3).add(at(p, i + 3)).add(at(p, i - 3 * w)).add(at(p, i + 3 * w)).mul(c3))
-        .add(at(p, i - 4).add(at(p, i + 4)).add(at(p, i - 4 * w)).add(at(p, i + 4 * w)).mul(c4));
+  /** The lanes of {@code AcousticSolver.laplacian}, same operations in the same order. */
+  private static FloatVector laplacian(float[] p, int i, int w) {
+    return at(p, i).mul(AcousticSolver.CENTRE)
+        .add(at(p, i - 1).add(at(p, i + 1)).add(at(p, i - w)).add(at(p, i + w)).mul(AcousticSolver.L1))
+        .add(at(p, i - 2).add(at(p, i + 2)).add(at(p, i - 2 * w)).add(at(p, i + 2 * w)).mul(AcousticSolver.L2))
+        .add(at(p, i - 3).add(at(p, i + 3)).add(at(p, i - 3 * w)).add(at(p, i + 3 * w)).mul(AcousticSolver.L3))
+        .add(at(p, i - 4).add(at(p, i + 4)).add(at(p, i - 4 * w)).add(at(p, i + 4 * w)).mul(AcousticSolver.L4));
   }
 
   /**
@@ -34,24 +35,22 @@ final class VectorStencil {
    *
    * @return the first index not done (the caller finishes the tail in scalar code)
    */
-  static int plainRow(float[] p, float[] q, float[] k, int from, int to, int w, float c0, float c1, float c2, float c3,
-      float c4) {
+  static int plainRow(float[] p, float[] q, float[] k, int from, int to, int w) {
     int n = S.length();
     int i = from;
     for (; i + n <= to; i += n) {
-      FloatVector lap = laplacian(p, i, w, c0, c1, c2, c3, c4);
+      FloatVector lap = laplacian(p, i, w);
       at(p, i).mul(2f).sub(at(q, i)).add(at(k, i).mul(lap)).intoArray(q, i);
     }
     return i;
   }
 
   /** {@code q = g (2p + k L p) + h q}; returns the first index not done. */
-  static int dampedRow(float[] p, float[] q, float[] k, float[] g, float[] h, int from, int to, int w, float c0, float c1,
-      float c2, float c3, float c4) {
+  static int dampedRow(float[] p, float[] q, float[] k, float[] g, float[] h, int from, int to, int w) {
     int n = S.length();
     int i = from;
     for (; i + n <= to; i += n) {
-      FloatVector lap = laplacian(p, i, w, c0, c1, c2, c3, c4);
+      FloatVector lap = laplacian(p, i, w);
       at(g, i).mul(at(p, i).mul(2f).add(at(k, i).mul(lap))).add(at(h, i).mul(at(q, i))).intoArray(q, i);
     }
     return i;

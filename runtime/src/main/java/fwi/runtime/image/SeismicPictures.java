@@ -144,14 +144,7 @@ public final class SeismicPictures {
       img.fillRect(m.x() + t.offset(), m.y() - 1 - TICK, 1, TICK, INK);
       centred(img, t.label(), m.x() + t.offset(), m.y() - 1 - TICK - GAP - gh);
     }
-    for (Tick t : l.depthTicks()) {
-      img.fillRect(m.x() - 1 - TICK, m.y() + t.offset(), TICK, 1, INK);
-      int w = BitmapFont.width(t.label(), TEXT_SCALE);
-      img.drawText(m.x() - 1 - TICK - GAP - w, m.y() + t.offset() - gh / 2, t.label(), TEXT_SCALE, INK);
-    }
-    String depth = "depth (m)";
-    img.drawTextUp(PAD, Math.max(PAD, m.y() + (m.height() - BitmapFont.width(depth, TEXT_SCALE)) / 2), depth,
-        TEXT_SCALE, INK);
+    leftAxis(img, m, l.depthTicks(), "depth (m)");
     img.drawText(b.x(), PAD + lh + GAP, "m/s", TEXT_SCALE, INK);
     for (Tick t : l.barTicks()) {
       img.fillRect(b.x() + b.width() + 1, b.y() + t.offset(), TICK, 1, INK);
@@ -270,14 +263,7 @@ public final class SeismicPictures {
     }
     Box first = l.panels().get(0);
     Box last = l.panels().get(shots - 1);
-    for (Tick t : l.timeTicks()) {
-      img.fillRect(first.x() - 1 - TICK, first.y() + t.offset(), TICK, 1, INK);
-      int w = BitmapFont.width(t.label(), TEXT_SCALE);
-      img.drawText(first.x() - 1 - TICK - GAP - w, first.y() + t.offset() - gh / 2, t.label(), TEXT_SCALE, INK);
-    }
-    String time = "time (ms)";
-    img.drawTextUp(PAD, Math.max(PAD, first.y() + (first.height() - BitmapFont.width(time, TEXT_SCALE)) / 2), time,
-        TEXT_SCALE, INK);
+    leftAxis(img, first, l.timeTicks(), "time (ms)");
     int lh = BitmapFont.lineHeight(TEXT_SCALE);
     centred(img, "receiver", (first.x() + last.x() + last.width()) / 2, l.labelY());
     img.drawText(first.x(), l.labelY() + lh + GAP, note, TEXT_SCALE, INK);
@@ -430,6 +416,18 @@ public final class SeismicPictures {
       w = Math.max(w, BitmapFont.width(t.label(), TEXT_SCALE));
     }
     return w;
+  }
+
+  /** Ticks with right-aligned labels left of {@code box}, and {@code title} written upwards at the left edge. */
+  private static void leftAxis(RgbImage img, Box box, List<Tick> ticks, String title) {
+    int gh = BitmapFont.height(TEXT_SCALE);
+    for (Tick t : ticks) {
+      img.fillRect(box.x() - 1 - TICK, box.y() + t.offset(), TICK, 1, INK);
+      int w = BitmapFont.width(t.label(), TEXT_SCALE);
+      img.drawText(box.x() - 1 - TICK - GAP - w, box.y() + t.offset() - gh / 2, t.label(), TEXT_SCALE, INK);
+    }
+    img.drawTextUp(PAD, Math.max(PAD, box.y() + (box.height() - BitmapFont.width(title, TEXT_SCALE)) / 2), title,
+        TEXT_SCALE, INK);
   }
 
   private static void centred(RgbImage img, String text, int centreX, int y) {
