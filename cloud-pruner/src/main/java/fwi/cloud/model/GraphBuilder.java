@@ -13,15 +13,15 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /** Appends nodes and initializers to a {@link GraphProto.Builder}. Not thread-safe. */
-final class GraphBuilder {
+public final class GraphBuilder {
   private final GraphProto.Builder graph;
 
-  GraphBuilder(String name) {
+  public GraphBuilder(String name) {
     this.graph = GraphProto.newBuilder().setName(name);
   }
 
   /** A float input or output; a dimension {@code <= 0} becomes the symbolic batch {@code N}. */
-  static ValueInfoProto floatValue(String name, long... dims) {
+  public static ValueInfoProto floatValue(String name, long... dims) {
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
     for (long d : dims) {
       shape.addDim(d > 0 ? TensorShapeProto.Dimension.newBuilder().setDimValue(d)
@@ -33,18 +33,18 @@ final class GraphBuilder {
         .build();
   }
 
-  GraphBuilder input(ValueInfoProto v) {
+  public GraphBuilder input(ValueInfoProto v) {
     graph.addInput(v);
     return this;
   }
 
-  GraphBuilder output(ValueInfoProto v) {
+  public GraphBuilder output(ValueInfoProto v) {
     graph.addOutput(v);
     return this;
   }
 
   /** Adds a float32 initializer stored as little-endian raw data. */
-  String floats(String name, float[] values, long... dims) {
+  public String floats(String name, float[] values, long... dims) {
     ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     b.asFloatBuffer().put(values);
     graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT.getNumber())
@@ -53,12 +53,12 @@ final class GraphBuilder {
   }
 
   /** Adds a rank-0 float32 initializer. */
-  String scalar(String name, float value) {
+  public String scalar(String name, float value) {
     return floats(name, new float[] {value});
   }
 
   /** Adds an int64 initializer (pads, slice bounds). */
-  String longs(String name, long... values) {
+  public String longs(String name, long... values) {
     ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
     b.asLongBuffer().put(values);
     graph.addInitializer(TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64.getNumber())
@@ -67,12 +67,12 @@ final class GraphBuilder {
   }
 
   /** Adds a node with one output named like the node; returns the output name. */
-  String node(String opType, String name, String[] inputs, AttributeProto... attributes) {
+  public String node(String opType, String name, String[] inputs, AttributeProto... attributes) {
     return node(opType, name, name, inputs, attributes);
   }
 
   /** Adds a node with one output; returns the output name. */
-  String node(String opType, String name, String output, String[] inputs, AttributeProto... attributes) {
+  public String node(String opType, String name, String output, String[] inputs, AttributeProto... attributes) {
     NodeProto.Builder n = NodeProto.newBuilder().setOpType(opType).setName(name).addOutput(output);
     for (String in : inputs) {
       n.addInput(in);
@@ -84,7 +84,7 @@ final class GraphBuilder {
     return output;
   }
 
-  static AttributeProto ints(String name, long... values) {
+  public static AttributeProto ints(String name, long... values) {
     AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
     for (long v : values) {
       a.addInts(v);
@@ -92,16 +92,16 @@ final class GraphBuilder {
     return a.build();
   }
 
-  static AttributeProto floatAttr(String name, float value) {
+  public static AttributeProto floatAttr(String name, float value) {
     return AttributeProto.newBuilder().setName(name).setType(AttributeType.FLOAT).setF(value).build();
   }
 
-  static AttributeProto stringAttr(String name, String value) {
+  public static AttributeProto stringAttr(String name, String value) {
     return AttributeProto.newBuilder().setName(name).setType(AttributeType.STRING)
         .setS(ByteString.copyFromUtf8(value)).build();
   }
 
-  GraphProto build() {
+  public GraphProto build() {
     return graph.build();
   }
 
