@@ -28,6 +28,33 @@ final class Fixtures {
     return InversionNet.build(InversionNetConfig.defaults().withWidth(width));
   }
 
+  /**
+   * InversionNet whose conv weights are scaled to keep activations at unit scale through all 25
+   * layers (PyTorch's default initialization shrinks them about 3x per layer, leaving an untrained
+   * network's output almost independent of its hidden channels, which would hide pruning mistakes).
+   */
+  static ModelProto livelyInversionNet(double width) throws Exception {
+    ModelProto m = inversionNet(width);
+    ModelProto.Builder b = m.toBuilder();
+    for (int i = 0; i < b.getGraph().getInitializerCount(); i++) {
+      TensorProto t = b.getGraph().getInitializer(i);
+      if (t.getName().endsWith(".weight") && !t.getName().contains(".bn.")) {
+        float[] v = OnnxGraph.floatValues(t);
+        for (int k = 0; k < v.length; k++) {
+          v[k] *= 2.4f;
+        }
+        b.getGraphBuilder().setInitializer(i, withValues(t, v));
+      }
+    }
+    return b.build();
+  }
+
+  private static TensorProto withValues(TensorProto t, float[] v) {
+    ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    bb.asFloatBuffer().put(v);
+    return t.toBuilder().clearFloatData().setRawData(ByteString.copyFrom(bb.array())).build();
+  }
+
   /** Raw-amplitude gathers in the range of OpenFWI's FlatVel-A. */
   static FloatTensor gathers(int n, long seed) {
     return noise(Shape.of(n, 5, 1000, 70), seed, -20, 40);
@@ -82,9 +109,7 @@ final class Fixtures {
           }
         }
       }
-      ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-      bb.asFloatBuffer().put(v);
-      b.getGraphBuilder().setInitializer(i, t.toBuilder().clearFloatData().setRawData(ByteString.copyFrom(bb.array())));
+      b.getGraphBuilder().setInitializer(i, withValues(t, v));
       return b.build();
     }
     throw new AssertionError("no initializer " + initializer);

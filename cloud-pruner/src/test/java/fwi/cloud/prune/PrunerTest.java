@@ -28,7 +28,7 @@ class PrunerTest {
 
   @Test
   void ratioZeroGivesTheSameOutputs() throws Exception {
-    ModelProto m = Fixtures.inversionNet(0.25);
+    ModelProto m = Fixtures.livelyInversionNet(0.25);
     PruneResult r = uniform(m, 0);
     FloatTensor x = Fixtures.gathers(1, 11);
     assertEquals(0.0, Fixtures.maxAbsDiff(Fixtures.run(m, x), Fixtures.run(r.model(), x)), 1e-6);
@@ -81,7 +81,7 @@ class PrunerTest {
 
   /** Zeroes filters of a layer, prunes exactly that many channels of its group with l1 and compares outputs. */
   private static void assertZeroFiltersPruneExactly(String layer, boolean transposed, int... channels) throws Exception {
-    ModelProto m = Fixtures.inversionNet(0.25);
+    ModelProto m = Fixtures.livelyInversionNet(0.25);
     m = Fixtures.zero(m, layer + ".weight", transposed ? 1 : 0, channels);
     m = Fixtures.zero(m, layer + ".bias", 0, channels);
     ChannelGraph cg = ChannelGraph.analyze(m);
