@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -121,16 +120,7 @@ final class BenchCommand extends CliCommand {
   }
 
   private LatencySummary time(ModelRunner r, FloatTensor input) throws InferenceException {
-    for (int i = 0; i < warmup; i++) {
-      r.run(input);
-    }
-    long[] nanos = new long[runs];
-    for (int i = 0; i < runs; i++) {
-      long t0 = System.nanoTime();
-      r.run(input);
-      nanos[i] = System.nanoTime() - t0;
-    }
-    return LatencySummary.ofNanos(nanos);
+    return Timing.time(r, input, warmup, runs);
   }
 
   private static String ms(long us) {
@@ -138,11 +128,6 @@ final class BenchCommand extends CliCommand {
   }
 
   private static FloatTensor noise(Shape s) {
-    SplittableRandom r = new SplittableRandom(7);
-    float[] v = new float[s.elementCount()];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) (r.nextDouble() * 2 - 1);
-    }
-    return new FloatTensor(s, v);
+    return Timing.noise(s, 7);
   }
 }

@@ -1,6 +1,7 @@
 package fwi.cloud.cli;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import fwi.cloud.graph.BatchNormFolding;
 import fwi.cloud.model.InversionNet;
 import fwi.cloud.model.InversionNetConfig;
 import fwi.cloud.model.InversionNetConfig.CropStyle;
@@ -30,6 +31,14 @@ final class BuildCommand extends CliCommand {
   @Option(names = "--dataset", defaultValue = "flatvel-a", description = "Normalization limits: flatvel-a or curvevel-a (default: ${DEFAULT-VALUE}).")
   String dataset;
 
+  @Option(names = "--opset", defaultValue = "17", description = "Default-domain ONNX opset written, 11 to 17 (default: ${DEFAULT-VALUE}).")
+  long opset;
+
+  @Option(names = "--fold-bn", description = "Fold every BatchNormalization into the conv before it. A freshly built "
+      + "model's BatchNorm is the identity, so this changes only the graph's shape (no BatchNormalization nodes), "
+      + "not its outputs.")
+  boolean foldBn;
+
   @Option(names = "--out", required = true, description = "Where to write the .onnx file.")
   Path out;
 
@@ -40,11 +49,14 @@ final class BuildCommand extends CliCommand {
       case "curvevel-a" -> Normalization.CURVEVEL_A;
       default -> throw new IllegalArgumentException("--dataset must be flatvel-a or curvevel-a, but was '" + dataset + "'");
     };
-    ModelProto model = InversionNet.build(new InversionNetConfig(width, seed, version, crop, norm));
+    ModelProto model = InversionNet.build(new InversionNetConfig(width, seed, version, crop, norm, opset));
+    if (foldBn) {
+      model = BatchNormFolding.fold(model);
+    }
     byte[] bytes = model.toByteArray();
     OnnxModels.write(bytes, out);
-    out().printf("wrote %s: InversionNet width %s, %,d bytes, sha256 %s%n", out, width, bytes.length,
-        OnnxModels.sha256(bytes));
+    out().printf("wrote %s: InversionNet width %s, opset %d%s, %,d bytes, sha256 %s%n", out, width, opset,
+        foldBn ? ", BatchNorm folded" : "", bytes.length, OnnxModels.sha256(bytes));
     return 0;
   }
 }

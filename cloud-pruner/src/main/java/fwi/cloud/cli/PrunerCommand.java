@@ -4,8 +4,8 @@ import picocli.CommandLine.Command;
 
 /** Root of the {@code pruner} command line: model building, inspection, inference and benchmarks. */
 @Command(name = "pruner", mixinStandardHelpOptions = true, version = "fwi cloud-pruner 0.1.0",
-    description = "Builds, inspects, runs and benchmarks InversionNet ONNX models; generates, inspects and renders datasets.",
+    description = "Builds, inspects, runs, prunes and benchmarks InversionNet ONNX models; generates, inspects and renders datasets.",
     subcommands = {BuildCommand.class, DescribeCommand.class, InferCommand.class, RandomInputCommand.class,
-        BenchCommand.class, DatasetCommand.class})
+        BenchCommand.class, DatasetCommand.class, GroupsCommand.class, PruneCommand.class, SweepCommand.class})
 public final class PrunerCommand {
 }

@@ -112,4 +112,18 @@ public final class GraphBuilder {
     }
     return l;
   }
+
+  /**
+   * Adds a {@code Constant} node holding a 1-D int64 tensor in its {@code value} attribute (the
+   * form {@code torch.onnx.export} writes for pads and shapes; valid from opset 1 on); returns the
+   * output name.
+   */
+  public String constantLongs(String nodeName, String output, long... values) {
+    ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+    b.asLongBuffer().put(values);
+    TensorProto t = TensorProto.newBuilder().setDataType(TensorProto.DataType.INT64.getNumber())
+        .addDims(values.length).setRawData(ByteString.copyFrom(b.array())).build();
+    return node("Constant", nodeName, output, new String[0],
+        AttributeProto.newBuilder().setName("value").setType(AttributeType.TENSOR).setT(t).build());
+  }
 }

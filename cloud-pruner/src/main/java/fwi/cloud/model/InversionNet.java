@@ -32,7 +32,7 @@ import java.util.SplittableRandom;
 public final class InversionNet {
   /** ONNX IR version written: 8 is read by every runtime from ONNX 1.10 on. */
   public static final long IR_VERSION = 8;
-  /** Default-domain opset written. */
+  /** Default-domain opset written unless {@link InversionNetConfig#opset()} says otherwise. */
   public static final long OPSET = 17;
 
   public static final int SHOTS = 5;
@@ -91,6 +91,8 @@ public final class InversionNet {
 
   /** The layer after which the decoder output is cropped from 80x80 to 70x70. */
   static final String CROP_AFTER = "deconv5_2";
+  /** ONNX Pad order: begins of N, C, H, W, then ends; negative values crop. */
+  private static final long[] CROP_PADS = {0, 0, -CROP, -CROP, 0, 0, -CROP, -CROP};
 
   private InversionNet() {}
 
@@ -110,7 +112,16 @@ public final class InversionNet {
     return fixed ? fullWidthChannels : Math.max(1, (int) Math.round(fullWidthChannels * w));
   }
 
-  /** Builds the model. Deterministic: the same config gives the same bytes. */
+  /**
+   * Builds the model. Deterministic: the same config gives the same bytes, and configs that differ
+   * only in opset or crop style give the same weights.
+   *
+   * <p>Every op emitted means the same at opsets 11 to 17: Abs, Log, Sign, Tanh, Add and Mul only
+   * widened their types; Conv and ConvTranspose are unchanged since 11; LeakyRelu (16) only
+   * added bfloat16; Slice reads starts/ends/axes as inputs since 10; Pad reads pads as an input
+   * since 11; BatchNormalization gets only epsilon and momentum, never {@code training_mode}
+   * (14), so it is the inference form throughout; Constant uses the {@code value} attribute.
+   */
   public static ModelProto build(InversionNetConfig config) {
     Normalization norm = config.normalization();
     GraphBuilder g = new GraphBuilder("InversionNet");
@@ -146,7 +157,7 @@ public final class InversionNet {
 
     ModelProto.Builder m = ModelProto.newBuilder()
         .setIrVersion(IR_VERSION)
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(config.opset()))
         .setProducerName("fwi-cloud-pruner")
         .setProducerVersion("0.1.0")
         .setModelVersion(config.version())
@@ -201,8 +212,10 @@ public final class InversionNet {
     return switch (style) {
       case SLICE -> g.node("Slice", "crop", new String[] {x, g.longs("crop.starts", CROP, CROP),
           g.longs("crop.ends", -CROP, -CROP), g.longs("crop.axes", 2, 3)});
-      case PAD -> g.node("Pad", "crop", new String[] {x, g.longs("crop.pads", 0, 0, -CROP, -CROP, 0, 0, -CROP, -CROP)},
+      case PAD -> g.node("Pad", "crop", new String[] {x, g.longs("crop.pads", CROP_PADS)},
           stringAttr("mode", "constant"));
+      case PAD_CONSTANT_NODE -> g.node("Pad", "crop",
+          new String[] {x, g.constantLongs("crop/pads", "crop.pads", CROP_PADS)}, stringAttr("mode", "constant"));
     };
   }
 

@@ -29,6 +29,8 @@ public final class ModelMetadata {
   public static final String VELOCITY_OFFSET_MPS = "fwi.norm.velocity_offset_mps";
   /** Human-readable description of input and output layout and units. */
   public static final String IO = "fwi.io";
+  /** {@code true} when BatchNormalization was folded into the convolutions before it (absent otherwise). */
+  public static final String BN_FOLDED = "fwi.model.bn_folded";
 
   /** Value of {@link #PARENT_SHA256} for a model built from scratch. */
   public static final String NO_PARENT = "none";

@@ -57,6 +57,34 @@ class PrunerCommandTest {
   }
 
   @Test
+  void buildWithOpsetAndFoldBnWritesAFoldedModelOfThatOpset() throws Exception {
+    Path model = dir.resolve("m.onnx");
+    Run b = run("build", "--width", "0.25", "--opset", "13", "--fold-bn", "--out", model.toString());
+    assertEquals(0, b.exit(), b.err());
+    assertTrue(b.out().contains("opset 13, BatchNorm folded"), b.out());
+    Run d = run("describe", "--model", model.toString(), "--json");
+    assertEquals(0, d.exit(), d.err());
+    JsonNode json = new ObjectMapper().readTree(d.out());
+    assertEquals(13, json.get("opset").asLong());
+    assertEquals("true", json.get("metadata").get("fwi.model.bn_folded").asText());
+    assertEquals(0, json.get("buffers").asLong());
+    // Folding removes BatchNorm scale and shift, which hold as many values as its mean and variance.
+    long bnBuffers = fwi.cloud.graph.ModelCounter.count(
+        fwi.cloud.model.InversionNet.build(fwi.cloud.model.InversionNetConfig.defaults().withWidth(0.25))).buffers();
+    assertEquals(fwi.cloud.model.InversionNetTest.oracleParamsFor(0.25) - bnBuffers, json.get("params").asLong());
+    assertEquals(fwi.cloud.model.InversionNetTest.oracleMacsFor(0.25), json.get("macs").asLong());
+    assertEquals(25, json.get("layers").size());
+  }
+
+  @Test
+  void buildRefusesAnOpsetBelowElevenNamingTheValue() {
+    Run r = run("build", "--width", "0.125", "--opset", "10", "--out", dir.resolve("x.onnx").toString());
+    assertEquals(2, r.exit());
+    assertEquals("error: opset must be in [11, 17], but was 10", r.err().strip());
+    assertTrue(Files.notExists(dir.resolve("x.onnx")));
+  }
+
+  @Test
   void describePrintsATableWithTotals() throws Exception {
     Path model = dir.resolve("m.onnx");
     run("build", "--width", "0.125", "--out", model.toString());
