@@ -263,13 +263,48 @@ class PrunerTest {
         e.getMessage());
   }
 
-  @Test
-  void foldedStyleModelWithoutBatchNormPrunesWithL1() throws Exception {
-    // Pad-style crop, as torch exports F.pad with negative pads.
-    ModelProto m = InversionNet.build(InversionNetConfig.defaults().withWidth(0.25)
-        .withCrop(InversionNetConfig.CropStyle.PAD));
+  static java.util.stream.Stream<InversionNetConfig> torchExportShapes() {
+    InversionNetConfig base = InversionNetConfig.defaults().withWidth(0.25);
+    java.util.stream.Stream.Builder<InversionNetConfig> b = java.util.stream.Stream.builder();
+    for (long opset = 11; opset <= 17; opset++) {
+      for (InversionNetConfig.CropStyle crop : InversionNetConfig.CropStyle.values()) {
+        b.add(base.withOpset(opset).withCrop(crop));
+      }
+    }
+    return b.build();
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.MethodSource("torchExportShapes")
+  void everyExportShapePrunesToTheIndependentCountAndRuns(InversionNetConfig config) throws Exception {
+    ModelProto m = InversionNet.build(config);
     PruneResult r = uniform(m, 0.5);
-    assertEquals(expectedParams(0.25, 0.5), r.after().params());
-    assertEquals(2 * 70 * 70, Fixtures.run(r.model(), Fixtures.gathers(2, 1)).length);
+    assertEquals(expectedParams(0.25, 0.5), r.after().params(), config.toString());
+    assertEquals(config.opset(), r.model().getOpsetImport(0).getVersion());
+    float[] y = Fixtures.run(r.model(), Fixtures.gathers(1, 1));
+    assertEquals(70 * 70, y.length);
+  }
+
+  @Test
+  void batchNormFoldedModelPrunesWithL1ExactlyAndRefusesTheBnCriterion() throws Exception {
+    ModelProto m = fwi.cloud.graph.BatchNormFolding.fold(Fixtures.livelyInversionNet(0.25));
+    assertTrue(m.getGraph().getNodeList().stream().noneMatch(n -> n.getOpType().equals("BatchNormalization")));
+    PruneResult r = uniform(m, 0.5);
+    // Without BatchNorm only the 2·C scale and shift values per layer are gone from the count.
+    long bn = 0;
+    for (int i = 0; i < InversionNet.LAYERS.size() - 1; i++) {
+      bn += 2 * kept(InversionNet.LAYERS.get(i).outChannels(), 0.25, 0.5);
+    }
+    assertEquals(expectedParams(0.25, 0.5) - bn - 2, r.after().params());
+    ModelProto z = Fixtures.zero(Fixtures.zero(m, "deconv4_1.weight", 1, 0, 3), "deconv4_1.bias", 0, 0, 3);
+    ChannelGraph cg = ChannelGraph.analyze(z);
+    PruneResult exact = Pruner.prune(cg, SHA, new PrunePlan("layers", Map.of("deconv4_1", 14), Map.of()), Criterion.L1, 0);
+    FloatTensor x = Fixtures.gathers(1, 8);
+    double diff = Fixtures.maxAbsDiff(Fixtures.run(z, x), Fixtures.run(exact.model(), x)) / 1500;
+    assertTrue(diff <= 1e-5, "normalized outputs differ by " + diff);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Pruner.prune(cg, SHA, Plans.uniform(cg, 0.5, 1), Criterion.BN, 0));
+    assertTrue(e.getMessage().startsWith("criterion bn needs a BatchNormalization on every pruned group, but group 'convblock1' has none"),
+        e.getMessage());
   }
 }
