@@ -40,14 +40,21 @@ final class ProgressBar {
     err.flush();
   }
 
+  /** As {@link #update(long, long, long, long)} for work that is not counted in cell updates. */
+  void update(long done, long total, long elapsedNs) {
+    update(done, total, -1, elapsedNs);
+  }
+
+  /** The progress line; a negative {@code cellUpdates} leaves out the cell rate. */
   String format(long done, long total, long cellUpdates, long elapsedNs) {
     int width = 24;
     int filled = total == 0 ? width : (int) (width * done / total);
     double s = Math.max(elapsedNs, 1) / 1e9;
     double rate = done / s;
     String eta = rate > 0 && done < total ? duration((total - done) / rate) : "0s";
-    return String.format(Locale.ROOT, "[%s%s] %d/%d %s  %.2f %s/s  %.0f M cells/s  ETA %s",
-        "#".repeat(filled), "-".repeat(width - filled), done, total, unit, rate, unit, cellUpdates / s / 1e6, eta);
+    String cells = cellUpdates < 0 ? "" : String.format(Locale.ROOT, "  %.0f M cells/s", cellUpdates / s / 1e6);
+    return String.format(Locale.ROOT, "[%s%s] %d/%d %s  %.2f %s/s%s  ETA %s",
+        "#".repeat(filled), "-".repeat(width - filled), done, total, unit, rate, unit, cells, eta);
   }
 
   static String duration(double seconds) {

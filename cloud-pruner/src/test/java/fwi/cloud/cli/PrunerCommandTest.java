@@ -36,7 +36,7 @@ class PrunerCommandTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"build", "describe", "infer", "random-input", "bench", "prune", "groups", "sweep"})
+  @ValueSource(strings = {"build", "describe", "infer", "random-input", "bench", "prune", "groups", "sweep", "profile", "latency-table"})
   void everyCommandHasHelp(String command) {
     Run r = run(command, "--help");
     assertEquals(0, r.exit());
