@@ -7,7 +7,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import fwi.cloud.model.OnnxModels;
 import fwi.cloud.prune.ChannelGraph;
 import fwi.cloud.prune.Criterion;
+import fwi.cloud.latency.LatencyModel;
+import fwi.cloud.latency.LatencyTable;
+import fwi.cloud.prune.LatencyPlanner;
 import fwi.cloud.prune.Plans;
+import fwi.cloud.prune.SensitivityPlanner;
+import fwi.cloud.synth.Acquisition;
+import fwi.cloud.synth.DatasetGenerator;
+import fwi.cloud.synth.VelocityFamily;
+import fwi.runtime.npy.NpyFile;
+import fwi.runtime.ort.RunnerOptions;
+import fwi.runtime.tensor.FloatTensor;
+import fwi.runtime.tensor.Shape;
 import fwi.cloud.prune.PrunePlan;
 import fwi.cloud.prune.PruneResult;
 import fwi.cloud.prune.Pruner;
@@ -38,8 +49,40 @@ final class PruneCommand extends CliCommand {
   @Option(names = "--criterion", defaultValue = "l1", description = "Channel ranking: l1, l2, bn or random (default: ${DEFAULT-VALUE}).")
   String criterion;
 
-  @Option(names = "--plan", defaultValue = "uniform", description = "uniform: --ratio everywhere; layers: ratios per layer from --layers (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--plan", defaultValue = "uniform", description = "uniform: --ratio everywhere; layers: ratios per "
+      + "layer from --layers; sensitivity: least sensitive layers first (measured on a calibration batch) until a MACs or "
+      + "params target; latency: meet --target-ms under --latency-table (default: ${DEFAULT-VALUE}).")
   String plan;
+
+  @Option(names = "--target-ms", description = "latency plan: target latency, milliseconds.")
+  Double targetMs;
+
+  @Option(names = "--latency-table", description = "latency plan: table written by 'pruner latency-table'.")
+  Path latencyTable;
+
+  @Option(names = "--latency-model", defaultValue = "table", description = "latency plan: table (per-layer lookup) or linear (the table's fit in MACs) (default: ${DEFAULT-VALUE}).")
+  String latencyModel;
+
+  @Option(names = "--max-ratio", defaultValue = "0.9", description = "latency and sensitivity plans: no layer loses more than this fraction (default: ${DEFAULT-VALUE}).")
+  double maxRatio;
+
+  @Option(names = "--target-macs", description = "sensitivity plan: most MACs per sample the result may have (default: those of --plan uniform at --ratio).")
+  Long targetMacs;
+
+  @Option(names = "--target-params", description = "sensitivity plan: most trainable parameters the result may have.")
+  Long targetParams;
+
+  @Option(names = "--probe-ratio", defaultValue = "0.5", description = "sensitivity plan: ratio each layer is pruned at alone to measure it (default: ${DEFAULT-VALUE}).")
+  double probeRatio;
+
+  @Option(names = "--calibration", description = "sensitivity plan: .npy of gathers [N,5,1000,70] (default: synthetic FlatVel gathers modelled on the spot).")
+  Path calibration;
+
+  @Option(names = "--calibration-samples", defaultValue = "2", description = "sensitivity plan: samples in the calibration batch (default: ${DEFAULT-VALUE}).")
+  int calibrationSamples;
+
+  @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime threads for the sensitivity runs (default: ${DEFAULT-VALUE}).")
+  int threads;
 
   @Option(names = "--layers", description = "JSON object of per-layer ratios, e.g. {\"*\": 0.5, \"convblock8\": 0.75}; implies --plan layers.")
   Path layers;
@@ -106,6 +149,8 @@ final class PruneCommand extends CliCommand {
       o.put("prune_ms", results.stream().mapToLong(PruneResult::pruneNanos).sum() / 1e6);
       o.put("plan_and_prune_ms", planAndPruneMs);
       o.put("read_ms", readMs);
+      ObjectNode st = o.putObject("settings");
+      p.settings().forEach(st::put);
       o.put("write_ms", writeMs);
       ObjectNode ch = o.putObject("channels");
       last.channels().entrySet().stream().sorted(Map.Entry.comparingByKey())
@@ -122,8 +167,10 @@ final class PruneCommand extends CliCommand {
         100 * (1 - (double) last.after().params() / first.before().params()));
     out().printf(Locale.ROOT, "MACs    %,d -> %,d (-%.1f%%)%n", first.before().macs(), last.after().macs(),
         100 * (1 - (double) last.after().macs() / first.before().macs()));
-    out().printf(Locale.ROOT, "pruned in %.0f ms (read %.0f ms, write %.0f ms); %s plan, %s criterion, %d step(s)%n",
-        results.stream().mapToLong(PruneResult::pruneNanos).sum() / 1e6, readMs, writeMs, p.kind(), c.cliName(), steps);
+    out().printf(Locale.ROOT, "pruned in %.0f ms, plan and prune %.0f ms (read %.0f ms, write %.0f ms); %s plan, %s "
+        + "criterion, %d step(s)%n", results.stream().mapToLong(PruneResult::pruneNanos).sum() / 1e6, planAndPruneMs,
+        readMs, writeMs, p.kind(), c.cliName(), steps);
+    p.settings().forEach((k, v) -> out().printf("  %s = %s%n", k, v));
     for (Path f : written) {
       out().printf("wrote %s%n", f);
     }
@@ -133,7 +180,34 @@ final class PruneCommand extends CliCommand {
 
   private PrunePlan plan(ChannelGraph cg) throws Exception {
     String kind = layers != null ? "layers" : plan;
+    Criterion c = Criterion.parse(criterion);
     return switch (kind) {
+      case "latency" -> {
+        if (targetMs == null || latencyTable == null) {
+          throw new IllegalArgumentException("--plan latency needs --target-ms and --latency-table (see 'pruner latency-table')");
+        }
+        LatencyTable table = LatencyTable.read(latencyTable);
+        LatencyModel lm = switch (latencyModel) {
+          case "table" -> table;
+          case "linear" -> table.linearFit();
+          default -> throw new IllegalArgumentException("--latency-model must be table or linear, but was '"
+              + latencyModel + "'");
+        };
+        yield LatencyPlanner.plan(cg, lm, targetMs, c, seed, roundTo, maxRatio);
+      }
+      case "sensitivity" -> {
+        if (targetMacs != null && targetParams != null) {
+          throw new IllegalArgumentException("give --target-macs or --target-params, not both");
+        }
+        SensitivityPlanner.Target target = targetParams != null
+            ? new SensitivityPlanner.Target(SensitivityPlanner.Measure.PARAMS, targetParams)
+            : new SensitivityPlanner.Target(SensitivityPlanner.Measure.MACS, targetMacs != null ? targetMacs
+                : Pruner.prune(cg, "", Plans.uniform(cg, ratio, roundTo), c, seed).after().macs());
+        FloatTensor batch = calibrationBatch(cg);
+        List<SensitivityPlanner.Sensitivity> s = SensitivityPlanner.measure(cg, batch, probeRatio, c, seed,
+            new RunnerOptions(threads));
+        yield SensitivityPlanner.plan(cg, s, target, probeRatio, maxRatio, roundTo);
+      }
       case "uniform" -> Plans.uniform(cg, ratio, roundTo);
       case "layers" -> {
         if (layers == null) {
@@ -141,8 +215,34 @@ final class PruneCommand extends CliCommand {
         }
         yield Plans.perLayer(cg, Plans.readRatios(layers), roundTo);
       }
-      default -> throw new IllegalArgumentException("--plan must be uniform or layers, but was '" + plan + "'");
+      default -> throw new IllegalArgumentException("--plan must be uniform, layers, sensitivity or latency, but was '"
+          + plan + "'");
     };
+  }
+
+  /** The first samples of --calibration, or synthetic FlatVel gathers modelled with the data generator. */
+  private FloatTensor calibrationBatch(ChannelGraph cg) throws Exception {
+    if (calibrationSamples < 1) {
+      throw new IllegalArgumentException("--calibration-samples must be at least 1, but was " + calibrationSamples);
+    }
+    if (calibration != null) {
+      NpyFile f = NpyFile.open(calibration);
+      int n = Math.min(calibrationSamples, f.shape().dim(0));
+      return f.samples(0, n);
+    }
+    DatasetGenerator.Request req = DatasetGenerator.Request.openFwi(VelocityFamily.FLATVEL, calibrationSamples,
+        calibrationSamples, seed);
+    Acquisition acq = req.acquisition();
+    List<FloatTensor> gathers = new ArrayList<>();
+    for (int i = 0; i < calibrationSamples; i++) {
+      gathers.add(DatasetGenerator.gather(DatasetGenerator.model(req, i), req.settings(), acq));
+    }
+    Shape one = gathers.get(0).shape();
+    float[] all = new float[one.elementCount() * gathers.size()];
+    for (int i = 0; i < gathers.size(); i++) {
+      System.arraycopy(gathers.get(i).data(), 0, all, i * one.elementCount(), one.elementCount());
+    }
+    return new FloatTensor(Shape.of(gathers.size(), one.dim(0), one.dim(1), one.dim(2)), all);
   }
 
   /** {@code out.onnx} -> {@code out.step2.onnx}. */

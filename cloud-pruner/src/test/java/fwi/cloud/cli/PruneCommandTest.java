@@ -111,4 +111,38 @@ class PruneCommandTest {
     assertTrue(rows.get(2).get("macs").asLong() < rows.get(1).get("macs").asLong());
     assertTrue(rows.get(2).get("params_reduction").asDouble() > 0.98);
   }
+
+  @Test
+  void latencyPlanMeetsItsTargetUnderTheMeasuredTable() throws Exception {
+    Path table = dir.resolve("table.json");
+    PrunerCommandTest.Run t = run("latency-table", "--model", model.toString(), "--out", table.toString(), "--levels",
+        "1,0.5,0.25", "--runs", "3", "--warmup", "1", "--calibrate", "0.5,0.25");
+    assertEquals(0, t.exit(), t.err());
+    double full = fwi.cloud.latency.LatencyTable.read(table).predictMs(java.util.Map.of());
+    Path out = dir.resolve("fast.onnx");
+    String target = String.format(java.util.Locale.ROOT, "%.4f", full * 0.85);
+    PrunerCommandTest.Run r = run("prune", "--model", model.toString(), "--plan", "latency", "--target-ms", target,
+        "--latency-table", table.toString(), "--out", out.toString(), "--json");
+    assertEquals(0, r.exit(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertTrue(j.get("settings").get("predicted_ms").asDouble() <= Double.parseDouble(target), r.out());
+    assertTrue(j.get("macs_after").asLong() < j.get("macs_before").asLong());
+    PrunerCommandTest.Run missing = run("prune", "--model", model.toString(), "--plan", "latency", "--out",
+        out.toString());
+    assertEquals("error: --plan latency needs --target-ms and --latency-table (see 'pruner latency-table')",
+        missing.err().strip());
+  }
+
+  @Test
+  void sensitivityPlanOnSyntheticCalibrationGathersMeetsTheUniformMacs() throws Exception {
+    Path out = dir.resolve("s.onnx");
+    Path uni = dir.resolve("u.onnx");
+    assertEquals(0, run("prune", "--model", model.toString(), "--ratio", "0.5", "--out", uni.toString()).exit());
+    PrunerCommandTest.Run r = run("prune", "--model", model.toString(), "--plan", "sensitivity", "--ratio", "0.5",
+        "--calibration-samples", "1", "--out", out.toString(), "--json");
+    assertEquals(0, r.exit(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertTrue(j.get("macs_after").asLong() <= ModelCounter.count(OnnxModels.read(uni)).macs(), r.out());
+    assertTrue(j.get("settings").get("sensitivity").asText().contains("convblock1:"), r.out());
+  }
 }
