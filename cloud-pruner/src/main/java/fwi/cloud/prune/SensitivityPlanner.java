@@ -17,9 +17,10 @@ import java.util.Map;
 /**
  * Sensitivity-guided plan in the manner of Reconvene (structured pruning at initialization): each
  * prunable group is pruned alone at a probe ratio and the model run on a calibration batch; the
- * output's RMS change is the group's sensitivity. Groups are then pruned least sensitive first,
- * at the probe ratio and, if that is not enough, at rising ratios, until a MACs or parameter target
- * is met. Works on untrained (at initialization) and trained models alike. Stateless.
+ * output's RMS change is the group's sensitivity. Groups are then pruned least sensitive first:
+ * each in turn is taken through rising ratios (the probe ratio, then halving what is left, up to the
+ * maximum) before the next is touched, until a MACs or parameter target is met, so the most
+ * sensitive groups stay whole. Works on untrained (at initialization) and trained models alike. Stateless.
  */
 public final class SensitivityPlanner {
   private SensitivityPlanner() {}
@@ -109,13 +110,13 @@ public final class SensitivityPlanner {
     long size = size(layers, keep, target.measure());
     long initial = size;
     outer:
-    for (double r : levels) {
-      for (Sensitivity s : order) {
+    for (Sensitivity s : order) {
+      ChannelGroup g = cg.group(s.group()).orElseThrow(() -> new IllegalArgumentException("sensitivity names group '"
+          + s.group() + "', which this model does not have"));
+      for (double r : levels) {
         if (size <= target.value()) {
           break outer;
         }
-        ChannelGroup g = cg.group(s.group()).orElseThrow(() -> new IllegalArgumentException("sensitivity names group '"
-            + s.group() + "', which this model does not have"));
         keep.put(g.id(), Plans.keep(g.channels(), r, roundTo));
         size = size(layers, keep, target.measure());
       }
