@@ -96,8 +96,7 @@ class ChannelGraphTest {
     g.output(GraphBuilder.floatValue("y", -1, 2, 8, 8));
     String a = Fixtures.relu(g, Fixtures.conv(g, r, "conv_a", "x", 4, 8, 1));
     String b = Fixtures.relu(g, Fixtures.conv(g, r, "grouped", a, 8, 8, 2));
-    g.node("Conv", "head", "y", new String[] {b, g.floats("head.weight", Fixtures.uniform(r, 2 * 8 * 9), 2, 8, 3, 3)},
-        GraphBuilder.ints("kernel_shape", 3, 3), GraphBuilder.ints("pads", 1, 1, 1, 1));
+    Fixtures.head(g, r, b, 8);
     ChannelGraph cg = ChannelGraph.analyze(Fixtures.model(g));
     ChannelGroup frozen = cg.group("conv_a").orElseThrow();
     assertFalse(frozen.prunable());

@@ -142,6 +142,12 @@ final class Fixtures {
         intAttr("group", group));
   }
 
+  /** A bias-free 3x3 Conv from {@code cin} channels to the 2-channel graph output {@code y}. */
+  static void head(GraphBuilder g, SplittableRandom r, String x, int cin) {
+    g.node("Conv", "head", "y", new String[] {x, g.floats("head.weight", uniform(r, 2 * cin * 9), 2, cin, 3, 3)},
+        ints("kernel_shape", 3, 3), ints("pads", 1, 1, 1, 1));
+  }
+
   static AttributeProto intAttr(String name, long value) {
     return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
   }
@@ -163,8 +169,7 @@ final class Fixtures {
     String b = g.node("Add", "add_b", new String[] {relu(g, conv(g, r, "conv_b", a, 8, 8, 1)), a});
     String c = g.node("Add", "add_c", new String[] {relu(g, conv(g, r, "conv_c", b, 8, 8, 1)), b});
     String mid = relu(g, conv(g, r, "conv_mid", c, 8, 6, 1));
-    g.node("Conv", "head", "y", new String[] {mid, g.floats("head.weight", uniform(r, 2 * 6 * 9), 2, 6, 3, 3)},
-        ints("kernel_shape", 3, 3), ints("pads", 1, 1, 1, 1));
+    head(g, r, mid, 6);
     return model(g);
   }
 
@@ -177,8 +182,7 @@ final class Fixtures {
     String p = relu(g, conv(g, r, "conv_p", "x", 3, 4, 1));
     String q = relu(g, conv(g, r, "conv_q", "x", 3, 6, 1));
     String cat = g.node("Concat", "cat", new String[] {p, q}, intAttr("axis", 1));
-    g.node("Conv", "head", "y", new String[] {cat, g.floats("head.weight", uniform(r, 2 * 10 * 9), 2, 10, 3, 3)},
-        ints("kernel_shape", 3, 3), ints("pads", 1, 1, 1, 1));
+    head(g, r, cat, 10);
     return model(g);
   }
 
@@ -190,8 +194,7 @@ final class Fixtures {
     g.output(floatValue("y", -1, 2, 10, 10));
     String a = relu(g, conv(g, r, "conv_a", "x", 3, 8, 1));
     String d = relu(g, conv(g, r, "dw", a, 8, 8, 8));
-    g.node("Conv", "head", "y", new String[] {d, g.floats("head.weight", uniform(r, 2 * 8 * 9), 2, 8, 3, 3)},
-        ints("kernel_shape", 3, 3), ints("pads", 1, 1, 1, 1));
+    head(g, r, d, 8);
     return model(g);
   }
 
