@@ -1,5 +1,6 @@
 package fwi.cloud.cli;
 
+import fwi.cloud.latency.Timing;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;

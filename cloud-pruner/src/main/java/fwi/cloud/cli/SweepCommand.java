@@ -1,5 +1,6 @@
 package fwi.cloud.cli;
 
+import fwi.cloud.latency.Timing;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

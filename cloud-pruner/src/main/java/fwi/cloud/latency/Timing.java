@@ -1,4 +1,4 @@
-package fwi.cloud.cli;
+package fwi.cloud.latency;
 
 import fwi.runtime.ort.InferenceException;
 import fwi.runtime.ort.ModelRunner;
@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /** Latency measurement shared by the benchmark commands. Stateless. */
-final class Timing {
+public final class Timing {
   private Timing() {}
 
   /** Uniform noise in [-1, 1), the same for the same seed. */
-  static FloatTensor noise(Shape s, long seed) {
+  public static FloatTensor noise(Shape s, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
     float[] v = new float[s.elementCount()];
     for (int i = 0; i < v.length; i++) {
@@ -23,7 +23,7 @@ final class Timing {
   }
 
   /** {@code warmup} untimed runs, then {@code runs} timed ones on a monotonic clock. */
-  static LatencySummary time(ModelRunner r, FloatTensor input, int warmup, int runs) throws InferenceException {
+  public static LatencySummary time(ModelRunner r, FloatTensor input, int warmup, int runs) throws InferenceException {
     return interleaved(List.of(r), input, warmup, runs)[0];
   }
 
@@ -31,7 +31,7 @@ final class Timing {
    * Times several models on the same input, one run of each in turn per round, so that a noisy
    * neighbour on a shared machine slows all of them alike and their ratios stay meaningful.
    */
-  static LatencySummary[] interleaved(List<ModelRunner> runners, FloatTensor input, int warmup, int runs)
+  public static LatencySummary[] interleaved(List<ModelRunner> runners, FloatTensor input, int warmup, int runs)
       throws InferenceException {
     for (ModelRunner r : runners) {
       for (int i = 0; i < warmup; i++) {
