@@ -25,13 +25,22 @@ final class ProgressBar {
 
   /** Called after each finished item; draws when due, and always on the last one. */
   void update(long done, long total, long cellUpdates, long elapsedNs) {
+    update(done, total, cellUpdates, elapsedNs, "");
+  }
+
+  /** As {@link #update(long, long, long)} with a note (such as the current loss) after the rate. */
+  void update(long done, long total, long elapsedNs, String note) {
+    update(done, total, -1, elapsedNs, note);
+  }
+
+  private void update(long done, long total, long cellUpdates, long elapsedNs, String note) {
     long now = System.nanoTime();
     boolean last = done >= total;
     if (!last && lastDraw != Long.MIN_VALUE && now - lastDraw < (terminal ? REDRAW_INTERVAL_NS : LOG_INTERVAL_NS)) {
       return;
     }
     lastDraw = now;
-    String line = format(done, total, cellUpdates, elapsedNs);
+    String line = format(done, total, cellUpdates, elapsedNs) + (note.isEmpty() ? "" : "  " + note);
     if (terminal) {
       err.print("\r" + line + (last ? "\n" : ""));
     } else {

@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 @Command(name = "pruner", mixinStandardHelpOptions = true, version = "fwi cloud-pruner 0.1.0",
     description = "Builds, inspects, runs, prunes and benchmarks InversionNet ONNX models; generates, inspects and renders datasets.",
     subcommands = {BuildCommand.class, DescribeCommand.class, InferCommand.class, RandomInputCommand.class,
-        BenchCommand.class, DatasetCommand.class, GroupsCommand.class, PruneCommand.class, SweepCommand.class, ProfileCommand.class, LatencyTableCommand.class})
+        BenchCommand.class, DatasetCommand.class, GroupsCommand.class, PruneCommand.class, SweepCommand.class, ProfileCommand.class, LatencyTableCommand.class,
+        TrainCommand.class, FinetuneCommand.class, CompressCommand.class, EvaluateCommand.class})
 public final class PrunerCommand {
 }

@@ -36,7 +36,8 @@ class PrunerCommandTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"build", "describe", "infer", "random-input", "bench", "prune", "groups", "sweep", "profile", "latency-table"})
+  @ValueSource(strings = {"build", "describe", "infer", "random-input", "bench", "prune", "groups", "sweep", "profile", "latency-table",
+      "train", "finetune", "compress", "evaluate"})
   void everyCommandHasHelp(String command) {
     Run r = run(command, "--help");
     assertEquals(0, r.exit());

@@ -13,10 +13,10 @@ import java.util.SplittableRandom;
  * depth and velocities are encoded in the gathers as an "arrival" whose time and amplitude follow
  * them. Not physics (that is the generator's job); enough for a network to fit in a few epochs.
  */
-final class ToyData {
+public final class ToyData {
   private ToyData() {}
 
-  static Path write(Path dir, int files, int perFile, long seed) throws IOException {
+  public static Path write(Path dir, int files, int perFile, long seed) throws IOException {
     Files.createDirectories(dir);
     SplittableRandom r = new SplittableRandom(seed);
     for (int f = 1; f <= files; f++) {
@@ -48,7 +48,7 @@ final class ToyData {
   }
 
   /** Puts a NaN into sample {@code i} of a gathers file. */
-  static void poison(Path dataFile, int i) throws IOException {
+  public static void poison(Path dataFile, int i) throws IOException {
     FloatTensor t = Npy.read(dataFile);
     t.data()[i * 5 * 1000 * 70 + 1234] = Float.NaN;
     Npy.write(dataFile, t);
