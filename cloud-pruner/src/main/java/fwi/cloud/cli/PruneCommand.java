@@ -51,7 +51,8 @@ final class PruneCommand extends CliCommand {
 
   @Option(names = "--plan", defaultValue = "uniform", description = "uniform: --ratio everywhere; layers: ratios per "
       + "layer from --layers; sensitivity: least sensitive layers first (measured on a calibration batch) until a MACs or "
-      + "params target; latency: meet --target-ms under --latency-table (default: ${DEFAULT-VALUE}).")
+      + "params target; latency: meet --target-ms under --latency-table, searched by --latency-method "
+      + "(default: ${DEFAULT-VALUE}).")
   String plan;
 
   @Option(names = "--target-ms", description = "latency plan: target latency, milliseconds.")
@@ -62,6 +63,11 @@ final class PruneCommand extends CliCommand {
 
   @Option(names = "--latency-model", defaultValue = "table", description = "latency plan: table (per-layer lookup) or linear (the table's fit in MACs) (default: ${DEFAULT-VALUE}).")
   String latencyModel;
+
+  @Option(names = "--latency-method", defaultValue = "greedy", description = "latency plan: greedy (remove the step "
+      + "that buys the most latency per importance lost, until the target) or knapsack (HALP-style dynamic programming "
+      + "over all layers at once; retains at least as much importance, a little slower) (default: ${DEFAULT-VALUE}).")
+  String latencyMethod;
 
   @Option(names = "--max-ratio", defaultValue = "0.9", description = "latency and sensitivity plans: no layer loses more than this fraction (default: ${DEFAULT-VALUE}).")
   double maxRatio;
@@ -183,6 +189,12 @@ final class PruneCommand extends CliCommand {
     Criterion c = Criterion.parse(criterion);
     return switch (kind) {
       case "latency" -> {
+        LatencyPlanner.Method method = switch (latencyMethod) {
+          case "greedy" -> LatencyPlanner.Method.GREEDY;
+          case "knapsack" -> LatencyPlanner.Method.KNAPSACK;
+          default -> throw new IllegalArgumentException("--latency-method must be greedy or knapsack, but was '"
+              + latencyMethod + "'");
+        };
         if (targetMs == null || latencyTable == null) {
           throw new IllegalArgumentException("--plan latency needs --target-ms and --latency-table (see 'pruner latency-table')");
         }
@@ -193,7 +205,7 @@ final class PruneCommand extends CliCommand {
           default -> throw new IllegalArgumentException("--latency-model must be table or linear, but was '"
               + latencyModel + "'");
         };
-        yield LatencyPlanner.plan(cg, lm, targetMs, c, seed, roundTo, maxRatio);
+        yield LatencyPlanner.plan(cg, lm, targetMs, c, seed, roundTo, maxRatio, method);
       }
       case "sensitivity" -> {
         if (targetMacs != null && targetParams != null) {

@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
     description = "Builds, inspects, runs, prunes and benchmarks InversionNet ONNX models; generates, inspects and renders datasets.",
     subcommands = {BuildCommand.class, DescribeCommand.class, InferCommand.class, RandomInputCommand.class,
         BenchCommand.class, DatasetCommand.class, GroupsCommand.class, PruneCommand.class, SweepCommand.class, ProfileCommand.class, LatencyTableCommand.class,
-        TrainCommand.class, FinetuneCommand.class, CompressCommand.class, EvaluateCommand.class})
+        TrainCommand.class, FinetuneCommand.class, CompressCommand.class, EvaluateCommand.class,
+        TrainBenchCommand.class})
 public final class PrunerCommand {
 }

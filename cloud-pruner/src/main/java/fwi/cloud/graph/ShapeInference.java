@@ -22,8 +22,10 @@ import java.util.Set;
  *
  * <p>Understood: Conv, ConvTranspose, BatchNormalization, pooling, elementwise unary and binary
  * ops with broadcasting, Pad (negative pads crop), Slice, Concat, Flatten, Reshape and
- * Squeeze/Unsqueeze with constant arguments, Gemm, MatMul, Constant. Anything else raises
- * {@link UnsupportedOperatorException} naming the node, never a guess.
+ * Squeeze/Unsqueeze with constant arguments, Gemm, MatMul, Constant, and the ops whose arguments
+ * name axes (Transpose, the Reduce family, Split, Tile, Gather; see {@link AxisShapes}), with
+ * arguments read from attributes or constant inputs as the model's opset places them. Anything else
+ * raises {@link UnsupportedOperatorException} naming the node, never a guess.
  */
 public final class ShapeInference {
   private static final Set<String> SAME_SHAPE = Set.of("BatchNormalization", "Relu", "LeakyRelu", "Tanh",
@@ -32,11 +34,17 @@ public final class ShapeInference {
       "InstanceNormalization", "LRN", "Floor", "Ceil", "Round", "Not", "Gelu", "Mish");
   private static final Set<String> BROADCAST = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum",
       "Mean", "Where", "Equal", "Greater", "Less");
+  /** Reductions sharing one signature: axes (attribute, or input from ReduceSum-13 and opset 18), keepdims. */
+  public static final Set<String> REDUCTIONS = Set.of("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
+      "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare");
 
   private final Map<String, long[]> shapes = new HashMap<>();
   private final Map<String, long[]> constants = new HashMap<>();
+  private final long opset;
 
-  private ShapeInference() {}
+  private ShapeInference(long opset) {
+    this.opset = opset;
+  }
 
   /**
    * Infers every tensor's shape.
@@ -49,7 +57,7 @@ public final class ShapeInference {
     if (batch < 1) {
       throw new IllegalArgumentException("batch must be at least 1, but was " + batch);
     }
-    ShapeInference s = new ShapeInference();
+    ShapeInference s = new ShapeInference(graph.opset());
     for (TensorProto t : graph.model().getGraph().getInitializerList()) {
       s.shapes.put(t.getName(), t.getDimsList().stream().mapToLong(Long::longValue).toArray());
       if (t.getDataType() == TensorProto.DataType.INT64.getNumber()
@@ -103,6 +111,13 @@ public final class ShapeInference {
     if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
       throw new UnsupportedOperatorException(nameOf(n), op, "custom domain '" + n.getDomain() + "' is not supported");
     }
+    if (op.equals("Split")) {
+      long[][] parts = AxisShapes.split(n, in(n, 0), splitSizes(n));
+      for (int i = 0; i < parts.length; i++) {
+        shapes.put(n.getOutput(i), parts[i]);
+      }
+      return;
+    }
     long[] out;
     if (SAME_SHAPE.contains(op)) {
       out = in(n, 0).clone();
@@ -111,6 +126,8 @@ public final class ShapeInference {
       for (int i = 1; i < n.getInputCount(); i++) {
         out = broadcast(n, out, in(n, i));
       }
+    } else if (REDUCTIONS.contains(op)) {
+      out = AxisShapes.reduce(n, in(n, 0), reductionAxes(n));
     } else {
       out = switch (op) {
         case "Conv", "MaxPool", "AveragePool", "LpPool" -> convLike(n);
@@ -125,6 +142,9 @@ public final class ShapeInference {
         case "MatMul" -> matmul(n);
         case "Constant" -> constantNode(n);
         case "Squeeze", "Unsqueeze" -> squeeze(n);
+        case "Transpose" -> AxisShapes.transpose(n, in(n, 0));
+        case "Tile" -> tile(n);
+        case "Gather" -> AxisShapes.gather(n, in(n, 0), in(n, 1));
         default -> throw new UnsupportedOperatorException(nameOf(n), op, "operator is not supported by the analyser");
       };
     }
@@ -133,6 +153,33 @@ public final class ShapeInference {
     }
     shapes.put(n.getOutput(0), out);
     // Extra outputs (BatchNormalization/Dropout training outputs, MaxPool indices) are not used by inference graphs.
+  }
+
+  /**
+   * The axes of a reduction: the constant second input when there is one (ReduceSum from opset 13,
+   * every reduction from opset 18), else the {@code axes} attribute, else none.
+   */
+  private long[] reductionAxes(NodeProto n) throws InvalidModelException {
+    if (n.getInputCount() > 1 && !n.getInput(1).isEmpty()) {
+      return requireConstant(n, 1, "axes");
+    }
+    return ints(n, "axes", new long[0]);
+  }
+
+  /** Split sizes: the constant second input (opset 13 on) or the {@code split} attribute (before), if given. */
+  private Optional<long[]> splitSizes(NodeProto n) throws InvalidModelException {
+    if (n.getInputCount() > 1 && !n.getInput(1).isEmpty()) {
+      return Optional.of(requireConstant(n, 1, "split"));
+    }
+    return Optional.ofNullable(ints(n, "split", null));
+  }
+
+  private long[] tile(NodeProto n) throws InvalidModelException {
+    if ((opset > 0 && opset < 6) || n.getInputCount() > 2) {
+      throw new UnsupportedOperatorException(nameOf(n), "Tile", "Tile before opset 6 (tiles and axis inputs) is not "
+          + "supported; the model declares opset " + opset);
+    }
+    return AxisShapes.tile(n, in(n, 0), requireConstant(n, 1, "repeats"));
   }
 
   private static long[] broadcast(NodeProto n, long[] a, long[] b) throws InvalidModelException {

@@ -11,6 +11,7 @@ import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
 
 /** Appends nodes and initializers to a {@link GraphProto.Builder}. Not thread-safe. */
 public final class GraphBuilder {
@@ -73,7 +74,13 @@ public final class GraphBuilder {
 
   /** Adds a node with one output; returns the output name. */
   public String node(String opType, String name, String output, String[] inputs, AttributeProto... attributes) {
-    NodeProto.Builder n = NodeProto.newBuilder().setOpType(opType).setName(name).addOutput(output);
+    return node(opType, name, List.of(output), inputs, attributes).get(0);
+  }
+
+  /** Adds a node with several outputs (a Split); returns the output names. */
+  public List<String> node(String opType, String name, List<String> outputs, String[] inputs,
+      AttributeProto... attributes) {
+    NodeProto.Builder n = NodeProto.newBuilder().setOpType(opType).setName(name).addAllOutput(outputs);
     for (String in : inputs) {
       n.addInput(in);
     }
@@ -81,7 +88,7 @@ public final class GraphBuilder {
       n.addAttribute(a);
     }
     graph.addNode(n);
-    return output;
+    return List.copyOf(outputs);
   }
 
   public static AttributeProto ints(String name, long... values) {

@@ -149,6 +149,10 @@ final class ChannelAnalyzer {
       elementwise(n);
       return;
     }
+    if (ShapeInference.REDUCTIONS.contains(op)) {
+      follow(n, AxisChannels.reduce(n, shape(n.getInput(0)), reductionAxes(n)));
+      return;
+    }
     switch (op) {
       case "Conv" -> conv(n, false);
       case "ConvTranspose" -> conv(n, true);
@@ -161,6 +165,10 @@ final class ChannelAnalyzer {
       case "Reshape" -> reshape(n);
       case "Squeeze", "Unsqueeze" -> squeeze(n);
       case "Softmax", "LogSoftmax" -> softmax(n);
+      case "Transpose" -> follow(n, AxisChannels.transpose(n, shape(n.getInput(0))));
+      case "Split" -> follow(n, AxisChannels.split(n, shape(n.getInput(0)), outputShapes(n)));
+      case "Tile" -> follow(n, AxisChannels.tile(n, ints(n.getInput(1))));
+      case "Gather" -> gather(n);
       case "Constant" -> { }
       case "LRN" -> freezeThrough(n, "node '" + nameOf(n) + "' (LRN) normalizes across neighbouring channels");
       default -> throw new UnsupportedOperatorException(nameOf(n), op,
@@ -182,15 +190,39 @@ final class ChannelAnalyzer {
     }
   }
 
-  /** Freezes the input's channels and gives the output fresh frozen channels. */
+  /** Freezes the inputs' channels and gives every output with a channel axis fresh frozen channels. */
   private void freezeThrough(NodeProto n, String reason) {
     for (String in : n.getInputList()) {
       layout(in).ifPresent(l -> freeze(l, reason));
     }
-    long[] out = shape(n.getOutputCount() > 0 ? n.getOutput(0) : "");
-    if (out.length >= 2) {
-      layouts.put(n.getOutput(0), newGroup((int) out[1], reason, null));
+    for (String t : n.getOutputList()) {
+      long[] out = shape(t);
+      if (out.length >= 2) {
+        layouts.put(t, newGroup((int) out[1], reason, null));
+      }
     }
+  }
+
+  /** Applies what an axis-rearranging op does to the channels of its data input (input 0) to its outputs. */
+  private void follow(NodeProto n, ChannelFate fate) {
+    Optional<Layout> in = layout(n.getInput(0));
+    if (in.isEmpty()) {
+      return;
+    }
+    if (fate instanceof ChannelFate.Lost lost) {
+      freezeThrough(n, lost.reason());
+      return;
+    }
+    Layout out = fate instanceof ChannelFate.Tiled t ? in.get().tiled(t.copies()) : in.get();
+    for (String t : n.getOutputList()) {
+      if (shape(t).length >= 2) {
+        layouts.put(t, out);
+      }
+    }
+  }
+
+  private long[][] outputShapes(NodeProto n) {
+    return n.getOutputList().stream().map(this::shape).toArray(long[][]::new);
   }
 
   private void passThrough(NodeProto n) {
@@ -394,6 +426,18 @@ final class ChannelAnalyzer {
       }
     }
     return Optional.empty();
+  }
+
+  /** The constant axes of a reduction (input or attribute, empty for none), absent when computed at run time. */
+  private Optional<long[]> reductionAxes(NodeProto n) throws InvalidModelException {
+    return hasInput(n, 1) ? ints(n.getInput(1)) : Optional.of(OnnxGraph.ints(n, "axes", new long[0]));
+  }
+
+  /** Gather: the indices are values, not channels, so their own channel axis cannot be pruned. */
+  private void gather(NodeProto n) throws InvalidModelException {
+    String reason = "node '" + nameOf(n) + "' (Gather) reads this tensor as indices, not as channels";
+    layout(n.getInput(1)).ifPresent(l -> freeze(l, reason));
+    follow(n, AxisChannels.gather(n, shape(n.getInput(0)), shape(n.getInput(1))));
   }
 
   private void pad(NodeProto n) throws InvalidModelException {

@@ -16,9 +16,12 @@ import java.util.Optional;
  * its weight's output axis; BatchNormalization, activations, channel-preserving Pad and Slice and
  * pooling pass groups through; Add and other elementwise ops merge the groups of their operands;
  * Concat along channels concatenates them; Flatten repeats each channel per spatial position.
- * Anything that would mix or reorder channels (grouped convolution, a crop of the channel axis, a
- * softmax over channels, a reshape that moves them) freezes the groups involved, with the reason.
- * Channels of graph inputs and outputs are always frozen.
+ * Transpose, reductions, Split and Gather that leave axis 1 in place pass the groups through, and
+ * Tile along channels repeats them (see {@link AxisChannels}). Anything that would mix, move or
+ * reorder channels (grouped convolution, a crop or split of the channel axis, a softmax or
+ * reduction over channels, a transpose or reshape that moves them, a gather that picks them)
+ * freezes the groups involved, with the reason. Channels of graph inputs and outputs are always
+ * frozen.
  */
 public final class ChannelGraph {
   private final OnnxGraph graph;

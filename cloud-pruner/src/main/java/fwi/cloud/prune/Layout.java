@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * How the channel axis (axis 1) of one tensor is made of channel groups: a run of segments, each
  * the whole of one group, possibly repeated per channel (after a Flatten each channel becomes
- * {@code repeat} consecutive features). A Concat along channels concatenates layouts.
+ * {@code repeat} consecutive features). A Concat along channels concatenates layouts, a Tile along
+ * them repeats one; a group may then own several segments, which all lose the same channels.
  */
 record Layout(List<Segment> segments) {
   /** {@code length} channels of union-find group {@code group}, each repeated {@code repeat} times. */
@@ -33,6 +34,15 @@ record Layout(List<Segment> segments) {
     List<Segment> out = new ArrayList<>();
     for (Segment s : segments) {
       out.add(new Segment(s.group(), s.length(), s.repeat() * factor));
+    }
+    return new Layout(out);
+  }
+
+  /** This layout {@code copies} times over, end to end: the channel axis after a Tile along it. */
+  Layout tiled(int copies) {
+    List<Segment> out = new ArrayList<>();
+    for (int i = 0; i < copies; i++) {
+      out.addAll(segments);
     }
     return new Layout(out);
   }

@@ -240,6 +240,11 @@ public final class TorchGraph implements AutoCloseable {
     return a.toFloatArray();
   }
 
+  /** The live array of a weight, buffer or constant (owned by this graph). */
+  NDArray array(String name) {
+    return arrays.get(name);
+  }
+
   @Override
   public void close() {
     manager.close();

@@ -19,6 +19,10 @@ import java.util.Set;
  * One libtorch kernel per ONNX op, with ONNX's semantics (opsets 1 to 17 where they differ).
  * Settings that ONNX passes as integer inputs (pads, starts, shape, axes) must be constants of the
  * graph; {@link #check} refuses anything else before any data flows.
+ *
+ * <p>The run's {@code training} flag, not the graph, decides whether BatchNormalization uses batch
+ * statistics and Dropout drops: BatchNormalization's {@code training_mode} attribute and Dropout's
+ * {@code training_mode} input are ignored, so one exported graph serves both training and eval.
  */
 final class TorchOps {
   /** Ops with a kernel here, for error messages. */
@@ -73,6 +77,11 @@ final class TorchOps {
         }
       }
       case "Reshape" -> constantLongs(n, 1);
+      case "ReduceMean" -> {
+        if (opset >= 18 && n.getInputCount() > 1 && !n.getInput(1).isEmpty()) {
+          constantLongs(n, 1);
+        }
+      }
       case "Unsqueeze", "Squeeze" -> {
         if (opset >= 13 && n.getInputCount() > 1) {
           constantLongs(n, 1);
@@ -144,7 +153,7 @@ final class TorchOps {
       case "MaxPool" -> one(pool(n, x, true));
       case "AveragePool" -> one(pool(n, x, false));
       case "GlobalAveragePool" -> one(mean(x, spatialAxes(x), true));
-      case "GlobalMaxPool" -> one(x.max(spatialAxes(x), true));
+      case "GlobalMaxPool" -> one(globalMax(x));
       case "Dropout" -> dropout(n, x, in, training);
       case "Transpose" -> one(x.transpose(transposePerm(n, x.getShape().dimension())));
       case "Unsqueeze" -> one(unsqueeze(n, x));
@@ -256,7 +265,8 @@ final class TorchOps {
         axes = longs(n, 3);
       }
     } else {
-      pads = OnnxGraph.ints(n, "pads", new long[2 * rank]);
+      // Pad-1 named the attribute "paddings".
+      pads = OnnxGraph.ints(n, opset < 2 ? "paddings" : "pads", new long[2 * rank]);
       value = floatAttr(n, "value", 0f);
     }
     if (axes != null) {
@@ -391,6 +401,13 @@ final class TorchOps {
     return y;
   }
 
+  /**
+   * MaxPool and AveragePool. Pads go to libtorch only where it accepts them (symmetric, at most
+   * half the kernel, max pooling); otherwise they are applied here: {@code -inf} for max pooling so
+   * padding never wins, zeros for average pooling. DJL 0.35.1's PyTorch {@code avgPool} ignores its
+   * count_include_pad flag and always counts pads, so average pooling over pads divides by the
+   * pooled mask of real elements when ONNX's count_include_pad is 0 (its default).
+   */
   private static NDArray pool(NodeProto n, NDArray x, boolean max) {
     long[] kernel = OnnxGraph.ints(n, "kernel_shape", new long[0]);
     int k = kernel.length;
@@ -398,26 +415,44 @@ final class TorchOps {
     long[] pads = OnnxGraph.stringAttr(n, "auto_pad", "NOTSET").equals("VALID") ? new long[2 * k]
         : OnnxGraph.ints(n, "pads", new long[2 * k]);
     boolean ceil = OnnxGraph.intAttr(n, "ceil_mode", 0) == 1;
-    long[] half = Arrays.copyOf(pads, k);
-    boolean asymmetric = false;
+    boolean padded = false;
+    boolean torchPads = true;
     for (int i = 0; i < k; i++) {
-      asymmetric |= pads[i] != pads[i + k];
+      padded |= pads[i] != 0 || pads[i + k] != 0;
+      torchPads &= pads[i] == pads[i + k] && 2 * pads[i] <= kernel[i];
     }
-    if (asymmetric) {
-      // Max pooling pads with -inf so padding never wins; average pooling counts pads as ONNX says.
-      boolean countPad = OnnxGraph.intAttr(n, "count_include_pad", 0) == 1;
-      if (!max && !countPad) {
-        throw new IllegalArgumentException("node '" + OnnxGraph.nameOf(n) + "' (AveragePool): asymmetric pads "
-            + Arrays.toString(pads) + " without count_include_pad are not supported");
-      }
-      x = Padding.apply(x, pads, max ? Float.NEGATIVE_INFINITY : 0f);
-      half = new long[k];
-    }
+    Shape window = new Shape(kernel);
+    Shape step = new Shape(strides);
+    Shape none = new Shape(new long[k]);
     if (max) {
-      return x.getNDArrayInternal().maxPool(new Shape(kernel), new Shape(strides), new Shape(half), ceil);
+      if (torchPads) {
+        return x.getNDArrayInternal().maxPool(window, step, new Shape(Arrays.copyOf(pads, k)), ceil);
+      }
+      return Padding.apply(x, pads, Float.NEGATIVE_INFINITY).getNDArrayInternal().maxPool(window, step, none, ceil);
     }
-    return x.getNDArrayInternal().avgPool(new Shape(kernel), new Shape(strides), new Shape(half), ceil,
-        OnnxGraph.intAttr(n, "count_include_pad", 0) == 1);
+    if (!padded) {
+      return x.getNDArrayInternal().avgPool(window, step, none, ceil, true);
+    }
+    NDArray sum = Padding.apply(x, pads, 0).getNDArrayInternal().avgPool(window, step, none, ceil, true);
+    if (OnnxGraph.intAttr(n, "count_include_pad", 0) == 1) {
+      return sum;
+    }
+    // [1, 1, spatial...] of ones where x is real, zeros in the pads; broadcast over N and C.
+    long[] maskShape = x.getShape().getShape().clone();
+    maskShape[0] = 1;
+    maskShape[1] = 1;
+    NDArray mask = Padding.apply(x.getManager().ones(new Shape(maskShape), x.getDataType()), pads, 0);
+    return sum.div(mask.getNDArrayInternal().avgPool(window, step, none, ceil, true));
+  }
+
+  /** Max over every spatial axis (DJL's PyTorch max takes one axis only). */
+  private static NDArray globalMax(NDArray x) {
+    Shape s = x.getShape();
+    long[] keep = new long[s.dimension()];
+    Arrays.fill(keep, 1);
+    keep[0] = s.get(0);
+    keep[1] = s.get(1);
+    return x.reshape(s.get(0), s.get(1), -1).max(new int[] {2}, true).reshape(new Shape(keep));
   }
 
   private NDArray[] dropout(NodeProto n, NDArray x, NDArray[] in, boolean training) {
@@ -470,8 +505,13 @@ final class TorchOps {
     return x.squeeze(a);
   }
 
-  private static NDArray reduceMean(NodeProto n, NDArray x) {
-    long[] axes = OnnxGraph.ints(n, "axes", new long[0]);
+  /** ReduceMean; from opset 18 the axes are an optional input, and no axes may mean "none". */
+  private NDArray reduceMean(NodeProto n, NDArray x) {
+    long[] axes = opset >= 18 ? (n.getInputCount() > 1 && !n.getInput(1).isEmpty() ? longs(n, 1) : new long[0])
+        : OnnxGraph.ints(n, "axes", new long[0]);
+    if (axes.length == 0 && OnnxGraph.intAttr(n, "noop_with_empty_axes", 0) == 1) {
+      return x;
+    }
     boolean keep = OnnxGraph.intAttr(n, "keepdims", 1) == 1;
     int rank = x.getShape().dimension();
     int[] a = new int[axes.length == 0 ? rank : axes.length];

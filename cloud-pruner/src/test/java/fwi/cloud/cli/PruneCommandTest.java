@@ -127,10 +127,27 @@ class PruneCommandTest {
     JsonNode j = new ObjectMapper().readTree(r.out());
     assertTrue(j.get("settings").get("predicted_ms").asDouble() <= Double.parseDouble(target), r.out());
     assertTrue(j.get("macs_after").asLong() < j.get("macs_before").asLong());
+    assertEquals("greedy", j.get("settings").get("latency_method").asText());
+    Path knapsackOut = dir.resolve("knapsack.onnx");
+    PrunerCommandTest.Run k = run("prune", "--model", model.toString(), "--plan", "latency", "--target-ms", target,
+        "--latency-table", table.toString(), "--latency-method", "knapsack", "--out", knapsackOut.toString(), "--json");
+    assertEquals(0, k.exit(), k.err());
+    JsonNode kj = new ObjectMapper().readTree(k.out()).get("settings");
+    assertEquals("knapsack", kj.get("latency_method").asText());
+    assertTrue(kj.get("predicted_ms").asDouble() <= Double.parseDouble(target), k.out());
+    assertTrue(kj.get("retained_importance").asDouble() >= j.get("settings").get("retained_importance").asDouble(),
+        k.out() + " retains less than " + r.out());
+    assertTrue(Files.exists(knapsackOut));
     PrunerCommandTest.Run missing = run("prune", "--model", model.toString(), "--plan", "latency", "--out",
         out.toString());
     assertEquals("error: --plan latency needs --target-ms and --latency-table (see 'pruner latency-table')",
         missing.err().strip());
+    PrunerCommandTest.Run unknown = run("prune", "--model", model.toString(), "--plan", "latency", "--target-ms",
+        target, "--latency-table", table.toString(), "--latency-method", "annealing", "--out",
+        dir.resolve("x.onnx").toString());
+    assertEquals(2, unknown.exit());
+    assertEquals("error: --latency-method must be greedy or knapsack, but was 'annealing'", unknown.err().strip());
+    assertFalse(Files.exists(dir.resolve("x.onnx")));
   }
 
   @Test

@@ -16,6 +16,7 @@ import fwi.cloud.graph.OnnxGraph;
 import fwi.cloud.graph.UnsupportedOperatorException;
 import fwi.cloud.model.OnnxModels;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -75,12 +76,14 @@ class ThirdPartyModelsTest {
       }
       counted++;
       PruneResult r = Pruner.prune(cg, "0".repeat(64), Plans.uniform(cg, 0.5, 1), Criterion.L1, 0);
-      boolean ran = assertMatchesExpectedOutputs(p, r.model(), id);
-      if (ran) {
-        matched++;
-      }
-      if (cg.prunable().isEmpty()) {
+      // Pruning hidden channels changes the function, so a pruned model must only run and keep its output shapes.
+      boolean whole = cg.prunable().isEmpty();
+      boolean ran = assertRunsLikeTheCase(p, r.model(), id, whole);
+      if (whole) {
         assertEquals(s.params(), r.after().params(), id);
+        if (ran) {
+          matched++;
+        }
         outcomes.put(id, "counted (" + s.params() + " params, " + s.macs() + " MACs); every channel is graph input "
             + "or output, so pruning leaves it whole" + (ran ? "; it still matches the expected outputs"
             : "; ONNX Runtime cannot run the original"));
@@ -88,22 +91,40 @@ class ThirdPartyModelsTest {
       }
       assertTrue(r.after().params() < s.params(), id + ": pruning removed nothing");
       pruned++;
-      outcomes.put(id, "pruned " + s.params() + " -> " + r.after().params() + " params");
+      outcomes.put(id, "pruned " + s.params() + " -> " + r.after().params() + " params" + (ran
+          ? "; runs with the expected output shapes" : "; ONNX Runtime cannot run the original"));
     }
     StringBuilder report = new StringBuilder();
     outcomes.forEach((k, v) -> report.append(k).append(": ").append(v).append('\n'));
     System.out.print(report);
-    System.out.printf("%d models: %d counted (%d pruned, %d run by ONNX Runtime after pruning and matching the expected "
-        + "outputs), %d refused by name%n", models.size(), counted, pruned, matched, refused);
+    System.out.printf("%d models: %d counted (%d pruned, %d left whole, run by ONNX Runtime after pruning and "
+        + "matching the expected outputs), %d refused by name%n", models.size(), counted, pruned, matched, refused);
     assertEquals(models.size(), counted + refused);
-    // These exports are single layers or single ops: no hidden channels to prune. 103 of 117 are counted;
-    // the rest use Gather, Split, Transpose, ReduceMean/Sum or Tile, which the analysis refuses by name.
-    assertTrue(counted >= 103, "counted only " + counted + ":\n" + report);
-    assertTrue(matched >= 71, "only " + matched + " pruned models matched their expected outputs:\n" + report);
+    // All 117 are counted. They are single layers or single ops (test_operator_addmm chains two Gemms, but on graph
+    // inputs, not stored weights): no hidden channel to prune, so every one must still match its expected outputs
+    // wherever ONNX Runtime runs the original (it refuses 34 of these opset-6 exports, the unpruned ones included).
+    assertTrue(counted >= 117, "counted only " + counted + ":\n" + report);
+    assertTrue(matched >= 83, "only " + matched + " models still matched their expected outputs after pruning:\n"
+        + report);
   }
 
-  /** Runs a model on the case's own inputs; its outputs must match the case's expected outputs. */
-  private static boolean assertMatchesExpectedOutputs(Path modelFile, ModelProto model, String id) throws Exception {
+  /** A float32 or int64 (indices of an embedding lookup) input as ONNX Runtime takes it. */
+  private static OnnxTensor tensor(OrtEnvironment env, TensorProto t) throws Exception {
+    long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    if (t.getDataType() == TensorProto.DataType.INT64.getNumber()) {
+      return OnnxTensor.createTensor(env, LongBuffer.wrap(OnnxGraph.longValues(t)), dims);
+    }
+    return OnnxTensor.createTensor(env, FloatBuffer.wrap(OnnxGraph.floatValues(t)), dims);
+  }
+
+  /**
+   * Runs a model on the case's own inputs; its outputs must have the case's expected shapes and, when
+   * {@code compareValues}, its expected values.
+   *
+   * @return false when ONNX Runtime cannot load the original model either
+   */
+  private static boolean assertRunsLikeTheCase(Path modelFile, ModelProto model, String id, boolean compareValues)
+      throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     Path dataSet = modelFile.getParent().resolve("test_data_set_0");
     OnnxGraph g = new OnnxGraph(model);
@@ -121,8 +142,7 @@ class ThirdPartyModelsTest {
         OrtSession session = env.createSession(model.toByteArray(), so)) {
       for (int i = 0; i < inputs.size(); i++) {
         TensorProto t = TensorProto.parseFrom(Files.readAllBytes(dataSet.resolve("input_" + i + ".pb")));
-        long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
-        feed.put(inputs.get(i), OnnxTensor.createTensor(env, FloatBuffer.wrap(OnnxGraph.floatValues(t)), dims));
+        feed.put(inputs.get(i), tensor(env, t));
       }
       try (OrtSession.Result r = session.run(feed)) {
         for (int i = 0; i < r.size(); i++) {
@@ -130,6 +150,9 @@ class ThirdPartyModelsTest {
           OnnxTensor actual = (OnnxTensor) r.get(i);
           assertArrayEquals(expected.getDimsList().stream().mapToLong(Long::longValue).toArray(),
               actual.getInfo().getShape(), id);
+          if (!compareValues) {
+            continue;
+          }
           FloatBuffer fb = actual.getFloatBuffer();
           float[] got = new float[fb.remaining()];
           fb.get(got);
