@@ -50,6 +50,9 @@ final class CompressCommand extends CliCommand {
   @Option(names = "--finetune-epochs", defaultValue = "10", description = "Fine-tuning epochs after each step (default: ${DEFAULT-VALUE}).")
   int finetuneEpochs;
 
+  @Option(names = "--finetune-lr", description = "AdamW learning rate while fine-tuning (default: --lr).")
+  Double finetuneLr;
+
   @Option(names = "--retrain", defaultValue = "auto", description = "auto (when above the threshold), always or never (default: ${DEFAULT-VALUE}).")
   String retrain;
 
@@ -84,7 +87,8 @@ final class CompressCommand extends CliCommand {
       default -> throw new IllegalArgumentException("--retrain must be auto, always or never, but was '" + retrain + "'");
     };
     Compressor.Settings s = new Compressor.Settings(ratio, steps, Criterion.parse(criterion), roundTo,
-        finetuneEpochs, policy, threshold, !absolute, retrainEpochs, training.config(1), latencyRuns);
+        finetuneEpochs, policy, threshold, !absolute, retrainEpochs, training.config(1), latencyRuns,
+        finetuneLr == null ? training.lr : finetuneLr);
     ModelProto base = OnnxModels.read(model);
     Path work = training.checkpointFor(outFile);
     try (OpenFwiDataset ds = OpenFwiDataset.open(training.data)) {

@@ -63,10 +63,17 @@ public final class Compressor {
    *     rather than absolute (loss > T)
    * @param training optimizer, batch, loss, seed and threads for every training phase
    * @param latencyRuns timed ONNX Runtime runs per model (after 3 warm-up runs)
+   * @param finetuneLearningRate AdamW step size while fine-tuning (pruned weights are already
+   *     trained, so a smaller step than training from scratch keeps them from being shaken loose)
    */
   public record Settings(double ratio, int steps, Criterion criterion, int roundTo, int finetuneEpochs, Retrain retrain,
-      double threshold, boolean relative, int retrainEpochs, TrainingConfig training, int latencyRuns) {
+      double threshold, boolean relative, int retrainEpochs, TrainingConfig training, int latencyRuns,
+      double finetuneLearningRate) {
     public Settings {
+      if (!(finetuneLearningRate > 0) || Double.isInfinite(finetuneLearningRate)) {
+        throw new IllegalArgumentException("fine-tuning learning rate must be positive and finite, but was "
+            + finetuneLearningRate);
+      }
       if (!(ratio >= 0 && ratio < 1)) {
         throw new IllegalArgumentException("pruning ratio must be in [0, 1), but was " + ratio);
       }
@@ -217,7 +224,8 @@ public final class Compressor {
       return m;
     }
     try {
-      return train(m, data, settings.finetuneEpochs(), name, phases);
+      return train(m, data, settings.training().withLearningRate(settings.finetuneLearningRate())
+          .withEpochs(settings.finetuneEpochs()), name, phases);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InvalidModelException e) {
@@ -227,9 +235,14 @@ public final class Compressor {
 
   private ModelProto train(ModelProto m, Data data, int epochs, String name, List<Phase> phases)
       throws IOException, InvalidModelException {
+    return train(m, data, settings.training().withEpochs(epochs), name, phases);
+  }
+
+  private ModelProto train(ModelProto m, Data data, TrainingConfig config, String name, List<Phase> phases)
+      throws IOException, InvalidModelException {
     long t0 = System.nanoTime();
     Checkpoint ck = new Checkpoint(workDir.resolve(name.replaceAll("[^A-Za-z0-9]+", "-")));
-    ModelTrainer.Result r = new ModelTrainer(settings.training().withEpochs(epochs), listener)
+    ModelTrainer.Result r = new ModelTrainer(config, listener)
         .train(m, data.train(), data.trainFiles(), data.validation(), data.validationFiles(), Optional.of(ck));
     phases.add(new Phase(name, (System.nanoTime() - t0) / 1e9, Optional.of(r.bestValidationLoss())));
     return r.best();
