@@ -53,6 +53,10 @@ final class CompressCommand extends CliCommand {
   @Option(names = "--finetune-lr", description = "AdamW learning rate while fine-tuning (default: --lr).")
   Double finetuneLr;
 
+  @Option(names = "--recalibrate-batches", defaultValue = "0", description = "Training-mode forward passes that "
+      + "re-estimate BatchNorm statistics after each prune step, before fine-tuning (default: ${DEFAULT-VALUE}).")
+  int recalibrateBatches;
+
   @Option(names = "--retrain", defaultValue = "auto", description = "auto (when above the threshold), always or never (default: ${DEFAULT-VALUE}).")
   String retrain;
 
@@ -88,7 +92,7 @@ final class CompressCommand extends CliCommand {
     };
     Compressor.Settings s = new Compressor.Settings(ratio, steps, Criterion.parse(criterion), roundTo,
         finetuneEpochs, policy, threshold, !absolute, retrainEpochs, training.config(1), latencyRuns,
-        finetuneLr == null ? training.lr : finetuneLr);
+        finetuneLr == null ? training.lr : finetuneLr, recalibrateBatches);
     ModelProto base = OnnxModels.read(model);
     Path work = training.checkpointFor(outFile);
     try (OpenFwiDataset ds = OpenFwiDataset.open(training.data)) {

@@ -26,6 +26,10 @@ final class TrainingOptions {
   @Option(names = "--lr", defaultValue = "1e-4", description = "AdamW learning rate (default: ${DEFAULT-VALUE}).")
   double lr;
 
+  @Option(names = "--lr-schedule", defaultValue = "constant", description = "constant (the reference) or cosine "
+      + "(decays to 0 at the last step of the run) (default: ${DEFAULT-VALUE}).")
+  String schedule;
+
   @Option(names = "--weight-decay", defaultValue = "1e-4", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
   double weightDecay;
 
@@ -50,7 +54,12 @@ final class TrainingOptions {
   int checkpointEvery;
 
   TrainingConfig config(int epochs) {
-    return new TrainingConfig(epochs, batchSize, lr, 0.9, 0.999, weightDecay, l1, mse, seed, threads, checkpointEvery);
+    TrainingConfig.Schedule sc = switch (schedule) {
+      case "constant" -> TrainingConfig.Schedule.CONSTANT;
+      case "cosine" -> TrainingConfig.Schedule.COSINE;
+      default -> throw new IllegalArgumentException("--lr-schedule must be constant or cosine, but was '" + schedule + "'");
+    };
+    return new TrainingConfig(epochs, batchSize, lr, 0.9, 0.999, weightDecay, l1, mse, seed, threads, checkpointEvery, sc);
   }
 
   Path checkpointFor(Path out) {

@@ -47,6 +47,12 @@ public final class AdamW implements AutoCloseable {
 
   /** Applies one step to every parameter from its gradient, then clears the gradients. */
   public void update(List<TorchGraph.Parameter> params) {
+    update(params, 1);
+  }
+
+  /** As {@link #update(List)} with the learning rate multiplied by {@code lrFactor} for this step. */
+  public void update(List<TorchGraph.Parameter> params, double lrFactor) {
+    double lr = this.lr * lrFactor;
     step++;
     double c1 = 1 - Math.pow(beta1, step);
     double c2 = 1 - Math.pow(beta2, step);

@@ -63,13 +63,18 @@ public final class Compressor {
    *     rather than absolute (loss > T)
    * @param training optimizer, batch, loss, seed and threads for every training phase
    * @param latencyRuns timed ONNX Runtime runs per model (after 3 warm-up runs)
+   * @param recalibrationBatches training-mode forward passes that re-estimate BatchNorm statistics
+   *     after each prune step, before fine-tuning (0: none; {@link BatchNormRecalibration})
    * @param finetuneLearningRate AdamW step size while fine-tuning (pruned weights are already
    *     trained, so a smaller step than training from scratch keeps them from being shaken loose)
    */
   public record Settings(double ratio, int steps, Criterion criterion, int roundTo, int finetuneEpochs, Retrain retrain,
       double threshold, boolean relative, int retrainEpochs, TrainingConfig training, int latencyRuns,
-      double finetuneLearningRate) {
+      double finetuneLearningRate, int recalibrationBatches) {
     public Settings {
+      if (recalibrationBatches < 0) {
+        throw new IllegalArgumentException("recalibration batches must be at least 0, but was " + recalibrationBatches);
+      }
       if (!(finetuneLearningRate > 0) || Double.isInfinite(finetuneLearningRate)) {
         throw new IllegalArgumentException("fine-tuning learning rate must be positive and finite, but was "
             + finetuneLearningRate);
@@ -224,6 +229,14 @@ public final class Compressor {
       return m;
     }
     try {
+      if (settings.recalibrationBatches() > 0) {
+        long t0 = System.nanoTime();
+        TrainingConfig tc = settings.training();
+        m = BatchNormRecalibration.run(m, data.train(), tc.batchSize(), settings.recalibrationBatches(), tc.threads(),
+            tc.seed());
+        phases.add(new Phase("recalibrate BatchNorm " + name.replace("finetune ", ""), (System.nanoTime() - t0) / 1e9,
+            Optional.empty()));
+      }
       return train(m, data, settings.training().withLearningRate(settings.finetuneLearningRate())
           .withEpochs(settings.finetuneEpochs()), name, phases);
     } catch (IOException e) {

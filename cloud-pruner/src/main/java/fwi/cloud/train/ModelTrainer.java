@@ -125,7 +125,7 @@ public final class ModelTrainer {
           skipped += batch.skipped().size();
           long t0 = System.nanoTime();
           if (batch.size() > 0) {
-            double loss = step(g, opt, engine, root, batch, targets, epoch, b);
+            double loss = step(g, opt, engine, root, batch, targets, epoch, b, (long) batches * config.epochs());
             lossSum += loss * batch.size();
             epochSamples += batch.size();
           }
@@ -178,7 +178,7 @@ public final class ModelTrainer {
 
   /** One optimizer step; returns the batch's loss. */
   private double step(TorchGraph g, AdamW opt, Engine engine, NDManager root, SampleSet.Batch batch, Targets targets,
-      int epoch, int b) {
+      int epoch, int b, long totalSteps) {
     try (NDManager step = root.newSubManager()) {
       NDArray x = Torch.array(step, batch.gatherTensor());
       NDArray y = Torch.array(step, targets.normalize(batch.velocityTensor()));
@@ -193,7 +193,7 @@ public final class ModelTrainer {
         }
         gc.backward(loss);
       }
-      opt.update(g.parameters());
+      opt.update(g.parameters(), config.lrFactor(opt.step(), totalSteps));
       return value;
     }
   }
@@ -208,6 +208,8 @@ public final class ModelTrainer {
         .withCheckpointEverySteps(c.checkpointEverySteps());
     if (!c.equals(mine)) {
       diffs.add("settings " + c + " vs " + config);
+    } else if (c.schedule() == TrainingConfig.Schedule.COSINE && c.epochs() != config.epochs()) {
+      diffs.add("epochs " + c.epochs() + " vs " + config.epochs() + " under a cosine schedule, which spans the whole run");
     }
     if (!s.trainFiles().equals(trainFiles)) {
       diffs.add("training files " + s.trainFiles() + " vs " + trainFiles);

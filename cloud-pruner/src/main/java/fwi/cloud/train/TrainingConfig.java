@@ -17,10 +17,23 @@ package fwi.cloud.train;
  * @param threads libtorch intra-op threads, at least 1
  * @param checkpointEverySteps also save a resumable checkpoint every this many steps inside an
  *     epoch (0: only at epoch ends)
+ * @param schedule learning rate over the run: constant (the reference) or cosine decay to 0 at the
+ *     last step, which ends a short run on settled weights instead of wherever the last noisy
+ *     step left them; absent in older checkpoints, read as constant
  */
 public record TrainingConfig(int epochs, int batchSize, double learningRate, double beta1, double beta2,
-    double weightDecay, double l1Weight, double mseWeight, long seed, int threads, int checkpointEverySteps) {
+    double weightDecay, double l1Weight, double mseWeight, long seed, int threads, int checkpointEverySteps,
+    Schedule schedule) {
+  /** Learning-rate schedule. */
+  public enum Schedule {
+    CONSTANT,
+    COSINE
+  }
+
   public TrainingConfig {
+    if (schedule == null) {
+      schedule = Schedule.CONSTANT;
+    }
     positive("epochs", epochs);
     positive("batch size", batchSize);
     positive("threads", threads);
@@ -42,47 +55,57 @@ public record TrainingConfig(int epochs, int batchSize, double learningRate, dou
 
   /** The reference recipe on 2 threads. */
   public static TrainingConfig reference() {
-    return new TrainingConfig(120, 256, 1e-4, 0.9, 0.999, 1e-4, 1.0, 1.0, 0, 2, 0);
+    return new TrainingConfig(120, 256, 1e-4, 0.9, 0.999, 1e-4, 1.0, 1.0, 0, 2, 0, Schedule.CONSTANT);
   }
 
   public TrainingConfig withEpochs(int e) {
     return new TrainingConfig(e, batchSize, learningRate, beta1, beta2, weightDecay, l1Weight, mseWeight, seed, threads,
-        checkpointEverySteps);
+        checkpointEverySteps, schedule);
   }
 
   public TrainingConfig withBatchSize(int b) {
     return new TrainingConfig(epochs, b, learningRate, beta1, beta2, weightDecay, l1Weight, mseWeight, seed, threads,
-        checkpointEverySteps);
+        checkpointEverySteps, schedule);
   }
 
   public TrainingConfig withLearningRate(double lr) {
     return new TrainingConfig(epochs, batchSize, lr, beta1, beta2, weightDecay, l1Weight, mseWeight, seed, threads,
-        checkpointEverySteps);
+        checkpointEverySteps, schedule);
   }
 
   public TrainingConfig withLossWeights(double l1, double mse) {
     return new TrainingConfig(epochs, batchSize, learningRate, beta1, beta2, weightDecay, l1, mse, seed, threads,
-        checkpointEverySteps);
+        checkpointEverySteps, schedule);
   }
 
   public TrainingConfig withWeightDecay(double wd) {
     return new TrainingConfig(epochs, batchSize, learningRate, beta1, beta2, wd, l1Weight, mseWeight, seed, threads,
-        checkpointEverySteps);
+        checkpointEverySteps, schedule);
   }
 
   public TrainingConfig withSeed(long s) {
     return new TrainingConfig(epochs, batchSize, learningRate, beta1, beta2, weightDecay, l1Weight, mseWeight, s, threads,
-        checkpointEverySteps);
+        checkpointEverySteps, schedule);
   }
 
   public TrainingConfig withThreads(int t) {
     return new TrainingConfig(epochs, batchSize, learningRate, beta1, beta2, weightDecay, l1Weight, mseWeight, seed, t,
-        checkpointEverySteps);
+        checkpointEverySteps, schedule);
   }
 
   public TrainingConfig withCheckpointEverySteps(int steps) {
     return new TrainingConfig(epochs, batchSize, learningRate, beta1, beta2, weightDecay, l1Weight, mseWeight, seed,
-        threads, steps);
+        threads, steps, schedule);
+  }
+
+  public TrainingConfig withSchedule(Schedule sc) {
+    return new TrainingConfig(epochs, batchSize, learningRate, beta1, beta2, weightDecay, l1Weight, mseWeight, seed,
+        threads, checkpointEverySteps, sc);
+  }
+
+  /** Factor on the learning rate for step {@code step} (0-based) of {@code total}. */
+  public double lrFactor(long step, long total) {
+    return schedule == Schedule.COSINE ? 0.5 * (1 + Math.cos(Math.PI * Math.min(step, total) / Math.max(1, total))) : 1;
   }
 
   private static void positive(String name, int v) {

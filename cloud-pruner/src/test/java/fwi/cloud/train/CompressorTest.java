@@ -76,6 +76,6 @@ class CompressorTest {
   }
 
   private static Compressor.Settings settings(Compressor.Retrain retrain, double threshold, boolean relative) {
-    return new Compressor.Settings(0.5, 2, Criterion.L1, 1, 1, retrain, threshold, relative, 1, TRAIN, 3, 1e-3);
+    return new Compressor.Settings(0.5, 2, Criterion.L1, 1, 1, retrain, threshold, relative, 1, TRAIN, 3, 1e-3, 0);
   }
 }

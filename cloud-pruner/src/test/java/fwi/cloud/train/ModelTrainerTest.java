@@ -114,6 +114,29 @@ class ModelTrainerTest {
     assertFalse(r.best().equals(start()), "training changed no weight");
   }
 
+  @Test
+  void cosineScheduleStartsAtTheFullRateAndEndsAtZero() {
+    TrainingConfig c = FAST.withSchedule(TrainingConfig.Schedule.COSINE);
+    assertEquals(1.0, c.lrFactor(0, 100), 1e-12);
+    assertEquals(0.5, c.lrFactor(50, 100), 1e-12);
+    assertEquals(0.0, c.lrFactor(100, 100), 1e-12);
+    assertEquals(1.0, FAST.lrFactor(100, 100), 1e-12);
+  }
+
+  @Test
+  void batchNormRecalibrationChangesOnlyRunningStatistics() throws Exception {
+    Path data = ToyData.write(tmp.resolve("d"), 1, 8, 7);
+    try (OpenFwiDataset ds = OpenFwiDataset.open(data)) {
+      ModelProto before = start();
+      ModelProto after = BatchNormRecalibration.run(before, new SampleSet(ds, List.of(1)), 4, 3, 2, 1);
+      for (int i = 0; i < before.getGraph().getInitializerCount(); i++) {
+        var t = before.getGraph().getInitializer(i);
+        boolean stat = t.getName().endsWith("running_mean") || t.getName().endsWith("running_var");
+        assertEquals(!stat, t.equals(after.getGraph().getInitializer(i)), t.getName());
+      }
+    }
+  }
+
   static ModelTrainer.Result train(TrainingConfig c, Path data, Optional<Checkpoint> ck, ModelTrainer.Listener l)
       throws Exception {
     try (OpenFwiDataset ds = OpenFwiDataset.open(data)) {
