@@ -123,11 +123,6 @@ public final class TorchGraph implements AutoCloseable {
     return new TorchGraph(model, parent);
   }
 
-  /** Name of the graph input fed by {@link #run}. */
-  public String inputName() {
-    return input;
-  }
-
   /** The role of every float initializer (and Constant node output), in graph order. */
   public Map<String, Role> roles() {
     return Collections.unmodifiableMap(roles);
@@ -216,19 +211,6 @@ public final class TorchGraph implements AutoCloseable {
       }
     }
     return model.toBuilder().setGraph(g).build();
-  }
-
-  /** Overwrites a weight or buffer with new values (same shape). */
-  public void set(String name, float[] values) {
-    NDArray a = arrays.get(name);
-    if (a == null) {
-      throw new IllegalArgumentException("no initializer named '" + name + "'");
-    }
-    if (a.size() != values.length) {
-      throw new IllegalArgumentException("initializer '" + name + "' holds " + a.size() + " values, but "
-          + values.length + " were given");
-    }
-    a.set(values);
   }
 
   /** Current values of a weight, buffer or constant. */
