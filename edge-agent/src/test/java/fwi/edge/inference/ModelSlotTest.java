@@ -1,0 +1,77 @@
+package fwi.edge.inference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fwi.runtime.ort.ModelRunner;
+import fwi.runtime.ort.RunnerOptions;
+import fwi.runtime.tensor.FloatTensor;
+import fwi.runtime.tensor.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ModelSlotTest {
+  private static final FloatTensor INPUT = new FloatTensor(Shape.of(1, 4), new float[] {1, 2, 3, 4});
+
+  static ModelRunner load(String op) throws Exception {
+    return ModelRunner.open(TinyModels.unary(op), new RunnerOptions(1), op + " model");
+  }
+
+  @Test
+  void requestsRunThroughoutRepeatedSwapsAndNoneFails() throws Exception {
+    try (ModelSlot slot = new ModelSlot(load("Relu"), "v1")) {
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicInteger runs = new AtomicInteger();
+      Map<String, Integer> byVersion = new ConcurrentHashMap<>();
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      List<Future<?>> workers = new ArrayList<>();
+      for (int w = 0; w < 4; w++) {
+        workers.add(pool.submit(() -> {
+          while (!stop.get()) {
+            ModelSlot.Result r = slot.run(INPUT);
+            // Relu keeps the positive input, Neg flips it: the output must fit the version reported.
+            float expected = r.version().startsWith("relu") || r.version().equals("v1") ? 1f : -1f;
+            assertEquals(expected, r.output().data()[0], r.version());
+            byVersion.merge(r.version(), 1, Integer::sum);
+            runs.incrementAndGet();
+          }
+          return null;
+        }));
+      }
+      for (int i = 0; i < 40; i++) {
+        boolean relu = i % 2 == 1;
+        slot.swap(load(relu ? "Relu" : "Neg"), (relu ? "relu-" : "neg-") + i);
+        Thread.sleep(2);
+      }
+      stop.set(true);
+      for (Future<?> f : workers) {
+        f.get();
+      }
+      pool.shutdown();
+      assertTrue(runs.get() > 40, "runs: " + runs.get());
+      assertTrue(byVersion.size() > 10, "requests saw only " + byVersion.keySet());
+      assertEquals("relu-39", slot.version());
+    }
+  }
+
+  @Test
+  void aSwappedOutSessionIsClosedOnceItsLastRequestEnds() throws Exception {
+    ModelRunner first = load("Relu");
+    ModelSlot slot = new ModelSlot(first, "v1");
+    assertEquals("v1", slot.swap(load("Neg"), "v2"));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> first.run(INPUT));
+    assertTrue(e.getMessage().toLowerCase().contains("closed"), e.getMessage());
+    assertEquals(-1f, slot.run(INPUT).output().data()[0]);
+    slot.close();
+    assertEquals("model slot is closed", assertThrows(IllegalStateException.class, () -> slot.run(INPUT)).getMessage());
+  }
+}
