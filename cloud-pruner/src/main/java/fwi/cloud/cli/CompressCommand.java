@@ -103,12 +103,7 @@ final class CompressCommand extends CliCommand {
       Compressor c = new Compressor(s, TrainingOptions.listener(out(), spec.commandLine().getErr(), json), work);
       Compressor.Report r;
       if (pruneAtInit) {
-        int n = Math.min(4, train.count());
-        int[] first = new int[n];
-        for (int i = 0; i < n; i++) {
-          first[i] = i;
-        }
-        FloatTensor calibration = train.read(first, 0, n).gatherTensor();
+        FloatTensor calibration = train.read(0, Math.min(4, train.count())).gatherTensor();
         r = c.pruneAtInit(base, data, calibration);
       } else {
         r = c.compress(base, data);

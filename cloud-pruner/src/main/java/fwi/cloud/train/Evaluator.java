@@ -32,13 +32,9 @@ public final class Evaluator {
     long t0 = System.nanoTime();
     MetricsAccumulator acc = new MetricsAccumulator();
     int skipped = 0;
-    int[] order = new int[set.count()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
     try (ModelRunner runner = ModelRunner.open(model.toByteArray(), new RunnerOptions(threads), "model under evaluation")) {
       for (int from = 0; from < set.count(); from += batchSize) {
-        SampleSet.Batch b = set.read(order, from, Math.min(set.count(), from + batchSize));
+        SampleSet.Batch b = set.read(from, Math.min(set.count(), from + batchSize));
         skipped += b.skipped().size();
         if (b.size() > 0) {
           acc.add(runner.run(b.gatherTensor()), b.velocityTensor());

@@ -82,6 +82,15 @@ public final class SampleSet {
     return p;
   }
 
+  /** Reads samples {@code [from, to)} in file order; as {@link #read(int[], int, int)}. */
+  public Batch read(int from, int to) {
+    int[] indices = new int[to - from];
+    for (int i = 0; i < indices.length; i++) {
+      indices[i] = from + i;
+    }
+    return read(indices, 0, indices.length);
+  }
+
   /**
    * Reads samples {@code indices[from..to)}; samples holding NaN or infinite values are skipped and
    * named in {@link Batch#skipped()} (an all-bad batch has size 0).

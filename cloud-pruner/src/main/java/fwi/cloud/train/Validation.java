@@ -29,14 +29,10 @@ final class Validation {
 
   static Outcome run(TorchGraph g, NDManager root, SampleSet set, Targets targets, int batchSize, double l1, double mse) {
     MetricsAccumulator acc = new MetricsAccumulator();
-    int[] order = new int[set.count()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
     double lossSum = 0;
     int n = 0;
     for (int from = 0; from < set.count(); from += batchSize) {
-      SampleSet.Batch batch = set.read(order, from, Math.min(set.count(), from + batchSize));
+      SampleSet.Batch batch = set.read(from, Math.min(set.count(), from + batchSize));
       if (batch.size() == 0) {
         continue;
       }

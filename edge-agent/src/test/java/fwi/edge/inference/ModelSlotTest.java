@@ -50,14 +50,19 @@ class ModelSlotTest {
       for (int i = 0; i < 40; i++) {
         boolean relu = i % 2 == 1;
         slot.swap(load(relu ? "Relu" : "Neg"), (relu ? "relu-" : "neg-") + i);
-        Thread.sleep(2);
+        // Let requests reach the new version before the next swap, so every swap overlaps running requests.
+        int seen = runs.get();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (runs.get() < seen + 4 && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
       }
       stop.set(true);
       for (Future<?> f : workers) {
         f.get();
       }
       pool.shutdown();
-      assertTrue(runs.get() > 40, "runs: " + runs.get());
+      assertTrue(runs.get() >= 40 * 4, "runs: " + runs.get());
       assertTrue(byVersion.size() > 10, "requests saw only " + byVersion.keySet());
       assertEquals("relu-39", slot.version());
     }
