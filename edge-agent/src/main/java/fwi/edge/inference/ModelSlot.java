@@ -18,18 +18,18 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class ModelSlot implements AutoCloseable {
   /** A result and the model version that produced it. */
-  public record Result(FloatTensor output, String version, long nanos) {
+  public record Result(FloatTensor output, ModelInfo model, long nanos) {
   }
 
   private static final class Lease {
     final ModelRunner runner;
-    final String version;
+    final ModelInfo model;
     /** Slot's reference + requests in flight; 0 = closed, never revived. */
     final AtomicInteger refs = new AtomicInteger(1);
 
-    Lease(ModelRunner runner, String version) {
+    Lease(ModelRunner runner, ModelInfo model) {
       this.runner = runner;
-      this.version = version;
+      this.model = model;
     }
 
     boolean retain() {
@@ -52,13 +52,26 @@ public final class ModelSlot implements AutoCloseable {
   private volatile boolean closed;
 
   /** Starts serving {@code runner}; the slot owns it from now on. */
-  public ModelSlot(ModelRunner runner, String version) {
-    current = new AtomicReference<>(new Lease(runner, version));
+  public ModelSlot(ModelRunner runner, ModelInfo model) {
+    current = new AtomicReference<>(new Lease(runner, model));
   }
 
-  /** Version of the model new requests run on. */
-  public String version() {
-    return current.get().version;
+  /** The model new requests run on. */
+  public ModelInfo model() {
+    return current.get().model;
+  }
+
+  /**
+   * Runs {@code work} with the current runner held, so it cannot be closed meanwhile (for example
+   * to read its declared shapes or metadata).
+   */
+  public <T> T withRunner(java.util.function.BiFunction<ModelRunner, ModelInfo, T> work) {
+    Lease lease = acquire();
+    try {
+      return work.apply(lease.runner, lease.model);
+    } finally {
+      lease.release();
+    }
   }
 
   /**
@@ -72,7 +85,7 @@ public final class ModelSlot implements AutoCloseable {
     try {
       long t0 = System.nanoTime();
       FloatTensor out = lease.runner.run(input);
-      return new Result(out, lease.version, System.nanoTime() - t0);
+      return new Result(out, lease.model, System.nanoTime() - t0);
     } finally {
       lease.release();
     }
@@ -81,17 +94,17 @@ public final class ModelSlot implements AutoCloseable {
   /**
    * Makes {@code runner} the served model; the previous one closes once its last request ends.
    *
-   * @return the previous version
+   * @return the previous model
    * @throws IllegalStateException if the slot was closed (the new runner is closed too)
    */
-  public String swap(ModelRunner runner, String version) {
+  public ModelInfo swap(ModelRunner runner, ModelInfo model) {
     if (closed) {
       runner.close();
-      throw new IllegalStateException("model slot is closed; cannot install version " + version);
+      throw new IllegalStateException("model slot is closed; cannot install " + model.label());
     }
-    Lease old = current.getAndSet(new Lease(runner, version));
+    Lease old = current.getAndSet(new Lease(runner, model));
     old.release();
-    return old.version;
+    return old.model;
   }
 
   private Lease acquire() {

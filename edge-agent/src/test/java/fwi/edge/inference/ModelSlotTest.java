@@ -22,13 +22,17 @@ import org.junit.jupiter.api.Test;
 class ModelSlotTest {
   private static final FloatTensor INPUT = new FloatTensor(Shape.of(1, 4), new float[] {1, 2, 3, 4});
 
+  static ModelInfo info(String id, long version) {
+    return new ModelInfo(id, version, "0".repeat(64));
+  }
+
   static ModelRunner load(String op) throws Exception {
     return ModelRunner.open(TinyModels.unary(op), new RunnerOptions(1), op + " model");
   }
 
   @Test
   void requestsRunThroughoutRepeatedSwapsAndNoneFails() throws Exception {
-    try (ModelSlot slot = new ModelSlot(load("Relu"), "v1")) {
+    try (ModelSlot slot = new ModelSlot(load("Relu"), info("relu", 1))) {
       AtomicBoolean stop = new AtomicBoolean();
       AtomicInteger runs = new AtomicInteger();
       Map<String, Integer> byVersion = new ConcurrentHashMap<>();
@@ -39,9 +43,9 @@ class ModelSlotTest {
           while (!stop.get()) {
             ModelSlot.Result r = slot.run(INPUT);
             // Relu keeps the positive input, Neg flips it: the output must fit the version reported.
-            float expected = r.version().startsWith("relu") || r.version().equals("v1") ? 1f : -1f;
-            assertEquals(expected, r.output().data()[0], r.version());
-            byVersion.merge(r.version(), 1, Integer::sum);
+            float expected = r.model().modelId().equals("relu") ? 1f : -1f;
+            assertEquals(expected, r.output().data()[0], r.model().label());
+            byVersion.merge(r.model().label(), 1, Integer::sum);
             runs.incrementAndGet();
           }
           return null;
@@ -49,7 +53,7 @@ class ModelSlotTest {
       }
       for (int i = 0; i < 40; i++) {
         boolean relu = i % 2 == 1;
-        slot.swap(load(relu ? "Relu" : "Neg"), (relu ? "relu-" : "neg-") + i);
+        slot.swap(load(relu ? "Relu" : "Neg"), info(relu ? "relu" : "neg", i + 2));
         // Let requests reach the new version before the next swap, so every swap overlaps running requests.
         int seen = runs.get();
         long deadline = System.nanoTime() + 10_000_000_000L;
@@ -64,15 +68,15 @@ class ModelSlotTest {
       pool.shutdown();
       assertTrue(runs.get() >= 40 * 4, "runs: " + runs.get());
       assertTrue(byVersion.size() > 10, "requests saw only " + byVersion.keySet());
-      assertEquals("relu-39", slot.version());
+      assertEquals("relu@41", slot.model().label());
     }
   }
 
   @Test
   void aSwappedOutSessionIsClosedOnceItsLastRequestEnds() throws Exception {
     ModelRunner first = load("Relu");
-    ModelSlot slot = new ModelSlot(first, "v1");
-    assertEquals("v1", slot.swap(load("Neg"), "v2"));
+    ModelSlot slot = new ModelSlot(first, info("relu", 1));
+    assertEquals(info("relu", 1), slot.swap(load("Neg"), info("neg", 2)));
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> first.run(INPUT));
     assertTrue(e.getMessage().toLowerCase().contains("closed"), e.getMessage());
     assertEquals(-1f, slot.run(INPUT).output().data()[0]);
