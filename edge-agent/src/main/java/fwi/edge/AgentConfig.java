@@ -18,4 +18,11 @@ public interface AgentConfig {
   @WithName("profile")
   @WithDefault("pi-4b")
   String profile();
+
+  /**
+   * Token a local operator sends as {@code Authorization: Bearer <token>} for commands that change
+   * the device ({@code POST /ota/rollback}); unset disables those commands. Never logged.
+   */
+  @WithName("admin-token")
+  java.util.Optional<String> adminToken();
 }

@@ -1,5 +1,6 @@
 package fwi.edge.inference;
 
+import fwi.edge.testing.TestModels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,7 +28,7 @@ class ModelSlotTest {
   }
 
   static ModelRunner load(String op) throws Exception {
-    return ModelRunner.open(TinyModels.unary(op), new RunnerOptions(1), op + " model");
+    return ModelRunner.open(TestModels.unary(op, -1, 4), new RunnerOptions(1), op + " model");
   }
 
   @Test

@@ -59,7 +59,34 @@ public final class ModelRunner implements AutoCloseable {
    * @throws IOException if the file cannot be read
    */
   public static ModelRunner open(Path model, RunnerOptions options) throws ModelLoadException, IOException {
-    return open(Files.readAllBytes(model), options, model.toString());
+    if (!Files.isReadable(model)) {
+      throw new java.nio.file.NoSuchFileException(model.toString(), null, "model file missing or not readable");
+    }
+    // ONNX Runtime reads the file itself: no copy of the weights passes through the Java heap,
+    // which matters on a Pi where a full-width model is ~100 MB.
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession.SessionOptions so = sessionOptions(options)) {
+      return new ModelRunner(env.createSession(model.toString(), so), options);
+    } catch (OrtException e) {
+      throw new ModelLoadException(model + ": ONNX Runtime refused the model: " + e.getMessage(), e);
+    }
+  }
+
+  private static OrtSession.SessionOptions sessionOptions(RunnerOptions options) throws OrtException {
+    OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+    try {
+      so.setIntraOpNumThreads(options.intraOpThreads());
+      so.setInterOpNumThreads(1);
+      so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      if (!options.spinning()) {
+        so.addConfigEntry("session.intra_op.allow_spinning", "0");
+      }
+      return so;
+    } catch (OrtException e) {
+      so.close();
+      throw e;
+    }
   }
 
   /**
@@ -70,11 +97,7 @@ public final class ModelRunner implements AutoCloseable {
    */
   public static ModelRunner open(byte[] model, RunnerOptions options, String source) throws ModelLoadException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-      so.setIntraOpNumThreads(options.intraOpThreads());
-      so.setInterOpNumThreads(1);
-      so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    try (OrtSession.SessionOptions so = sessionOptions(options)) {
       return new ModelRunner(env.createSession(model, so), options);
     } catch (OrtException e) {
       throw new ModelLoadException(source + ": ONNX Runtime refused the model: " + e.getMessage(), e);
