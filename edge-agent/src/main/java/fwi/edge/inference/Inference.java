@@ -87,6 +87,10 @@ public final class Inference implements AutoCloseable {
     listeners.add(l);
   }
 
+  public void removeListener(Listener l) {
+    listeners.remove(l);
+  }
+
   /** The model serving now, if any. */
   public Optional<ModelInfo> model() {
     ModelSlot s = slot;

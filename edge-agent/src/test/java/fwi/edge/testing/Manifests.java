@@ -35,6 +35,11 @@ public final class Manifests {
 
   /** A body describing {@code file} for this device's profile: blocks of {@link #BLOCK} bytes with per-block digests, [N, 4] in and out. */
   public static ManifestBody.Builder body(byte[] file, String modelId, long version) {
+    return body(file, modelId, version, BLOCK);
+  }
+
+  /** As {@link #body(byte[], String, long)} with blocks of {@code block} bytes. */
+  public static ManifestBody.Builder body(byte[] file, String modelId, long version, int block) {
     ManifestBody.Builder b = ManifestBody.newBuilder()
         .setSchemaVersion(1)
         .setModelId(modelId)
@@ -42,13 +47,12 @@ public final class Manifests {
         .setProfileName(PROFILE)
         .setSha256(ByteString.copyFrom(sha256(file)))
         .setSizeBytes(file.length)
-        .setBlockSizeBytes(BLOCK)
-        .setBlockCount((file.length + BLOCK - 1) / BLOCK)
+        .setBlockSizeBytes(block)
+        .setBlockCount((file.length + block - 1) / block)
         .setOnnxOpset(17)
         .setOnnxIrVersion(8);
-    for (int off = 0; off < file.length; off += BLOCK) {
-      b.addBlockSha256(ByteString.copyFrom(sha256(Arrays.copyOfRange(file, off,
-          Math.min(file.length, off + BLOCK)))));
+    for (int off = 0; off < file.length; off += block) {
+      b.addBlockSha256(ByteString.copyFrom(sha256(Arrays.copyOfRange(file, off, Math.min(file.length, off + block)))));
     }
     b.addInputsBuilder().setName("x").setElementType("FLOAT").addDims(-1).addDims(4);
     b.addOutputsBuilder().setName("y").setElementType("FLOAT").addDims(-1).addDims(4);
