@@ -1,15 +1,13 @@
 package fwi.edge.publish;
 
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
-import com.google.protobuf.WireFormat;
 import fwi.proto.v1.Birth;
 import fwi.proto.v1.Death;
 import fwi.proto.v1.DeathReason;
 import fwi.proto.v1.Header;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Optional;
@@ -91,36 +89,11 @@ public final class MqttPublisher implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(MqttPublisher.class);
   /** Content type of every message, also set on the will. */
   public static final String CONTENT_TYPE = "application/x-protobuf";
-  static final int SCHEMA_VERSION = 1;
-  private static final int QOS = 1;
   private static final int SEQUENCE_BLOCK = 100;
   private static final String BIRTH = "birth";
   private static final String DEATH = "death";
   /** Slots of the broker's receive maximum the sender leaves free for Birth and publishNow. */
   private static final int RESERVED_IN_FLIGHT = 2;
-
-  /** One MQTT connection, from CONNACK to loss. */
-  private static final class Session {
-    static final Session NONE = new Session(0, 0, Death.getDefaultInstance(), 0, Long.MAX_VALUE);
-    final long epoch;
-    final long sessionSeq;
-    final Death will;
-    final int limit;
-    /** The broker's Maximum Packet Size from the CONNACK (unlimited if it sent none). */
-    final long maxPacketBytes;
-    final AtomicInteger inFlight = new AtomicInteger();
-    /** Connected and past Birth; cleared exactly once per connection, by whoever notices the loss first. */
-    final AtomicBoolean up = new AtomicBoolean();
-    boolean refusalLogged;
-
-    Session(long epoch, long sessionSeq, Death will, int limit, long maxPacketBytes) {
-      this.epoch = epoch;
-      this.sessionSeq = sessionSeq;
-      this.will = will;
-      this.limit = limit;
-      this.maxPacketBytes = maxPacketBytes;
-    }
-  }
 
   private record Subscription(String filter, BiConsumer<String, byte[]> handler) {
   }
@@ -168,7 +141,8 @@ public final class MqttPublisher implements AutoCloseable {
    */
   public MqttPublisher(PublisherSettings settings, Supplier<Birth.Builder> birth) throws IOException {
     if (settings == null || birth == null) {
-      throw new IllegalArgumentException("settings and birth supplier must be set, but were " + settings + ", " + birth);
+      throw new IllegalArgumentException(
+          "settings and birth supplier must be set, but were " + settings + ", " + birth);
     }
     this.settings = settings;
     this.topics = new DeviceTopics(settings.deviceId());
@@ -185,7 +159,8 @@ public final class MqttPublisher implements AutoCloseable {
       this.client = new MqttAsyncClient(settings.brokerUrl(), settings.deviceId(), new MemoryPersistence());
     } catch (MqttException | IllegalArgumentException e) {
       outbox.close();
-      throw new IllegalArgumentException("broker URL '" + settings.brokerUrl() + "' is not usable: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "broker URL '" + settings.brokerUrl() + "' is not usable: " + e.getMessage(), e);
     }
     client.setCallback(new Callbacks());
     String id = settings.deviceId();
@@ -273,7 +248,7 @@ public final class MqttPublisher implements AutoCloseable {
         if (!s.up.get()) {
           return false;
         }
-        client.publish(streamTopics.get(stream), message(payload, false), null, new Delivery(s, stream, -1));
+        client.publish(streamTopics.get(stream), Wire.message(payload, false), null, new Delivery(s, stream, -1));
       } catch (MqttException e) {
         LOG.debugf("publishNow %s not sent: %s", stream, e);
         return false;
@@ -292,46 +267,14 @@ public final class MqttPublisher implements AutoCloseable {
   }
 
   private byte[] serialize(Stream stream, long sequence, Function<Header, ? extends MessageLite> build) {
-    Header header = header(sequence);
+    Header header = Wire.header(settings.deviceId(), sequence);
     MessageLite message = build.apply(header);
     if (message == null) {
       throw new IllegalArgumentException("the build function of stream " + stream + " returned null");
     }
     byte[] payload = message.toByteArray();
-    checkHeader(stream, payload, header);
+    Wire.checkHeader(stream, payload, header);
     return payload;
-  }
-
-  /** Fails fast if the caller built a message without the header it was given (field 1 comes first on the wire). */
-  private static void checkHeader(Stream stream, byte[] payload, Header expected) {
-    Header actual = Header.getDefaultInstance();
-    try {
-      CodedInputStream in = CodedInputStream.newInstance(payload);
-      int tag = in.readTag();
-      if (WireFormat.getTagFieldNumber(tag) == 1 && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-        actual = Header.parseFrom(in.readBytes());
-      }
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalArgumentException("message of stream " + stream + " cannot be read back: " + e.getMessage(), e);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    if (!actual.equals(expected)) {
-      throw new IllegalArgumentException("message of stream " + stream + " must carry the header it was built with"
-          + " (sequence " + expected.getSequence() + "), but carried sequence " + actual.getSequence()
-          + " from sender '" + actual.getSenderId() + "'");
-    }
-  }
-
-  private Header header(long sequence) {
-    return Header.newBuilder().setSchemaVersion(SCHEMA_VERSION).setSenderId(settings.deviceId())
-        .setSequence(sequence).setSentUnixMs(System.currentTimeMillis()).build();
-  }
-
-  private static MqttMessage message(byte[] payload, boolean retained) {
-    MqttProperties props = new MqttProperties();
-    props.setContentType(CONTENT_TYPE);
-    return new MqttMessage(payload, QOS, retained, props);
   }
 
   /**
@@ -358,7 +301,7 @@ public final class MqttPublisher implements AutoCloseable {
     try {
       subscriptions.add(new Subscription(topicFilter, handler));
       if (session.up.get()) {
-        client.subscribe(new MqttSubscription(topicFilter, QOS));
+        client.subscribe(new MqttSubscription(topicFilter, Wire.QOS));
       }
     } catch (MqttException e) {
       LOG.debugf("subscribe %s deferred to the next connect: %s", topicFilter, e);
@@ -366,8 +309,6 @@ public final class MqttPublisher implements AutoCloseable {
       wire.unlock();
     }
   }
-
-  // ---- connection ----
 
   private void connectOnce() {
     if (stopping || session.up.get()) {
@@ -377,14 +318,15 @@ public final class MqttPublisher implements AutoCloseable {
     Death will;
     try {
       sessionSeq = sequences.nextSession();
-      will = Death.newBuilder().setHeader(header(sequences.next(DEATH))).setSessionSeq(sessionSeq)
+      will = Death.newBuilder().setHeader(Wire.header(settings.deviceId(), sequences.next(DEATH)))
+          .setSessionSeq(sessionSeq)
           .setReason(DeathReason.DEATH_REASON_CONNECTION_LOST).build();
     } catch (RuntimeException e) {
       connectFailed("cannot store the session counter: " + e.getMessage());
       return;
     }
     MqttConnectionOptions options = options();
-    options.setWill(topics.death(), message(will.toByteArray(), true));
+    options.setWill(topics.death(), Wire.message(will.toByteArray(), true));
     MqttProperties willProps = new MqttProperties();
     willProps.setContentType(CONTENT_TYPE);
     options.setWillMessageProperties(willProps);
@@ -404,7 +346,7 @@ public final class MqttPublisher implements AutoCloseable {
       if (e.getReasonCode() == MqttClientException.REASON_CODE_CLIENT_CONNECTED) {
         forceDisconnect(true); // connected without a session of ours: should not happen, recover anyway
       }
-      connectFailed(describe(e));
+      connectFailed(Wire.describe(e));
       return;
     }
     MqttProperties connack = token.getResponseProperties() == null ? new MqttProperties()
@@ -416,15 +358,16 @@ public final class MqttPublisher implements AutoCloseable {
     Optional<String> failure = Optional.empty();
     wire.lock();
     try {
-      Birth b = birth.get().setHeader(header(sequences.next(BIRTH))).setSessionSeq(sessionSeq).build();
-      client.publish(topics.birth(), message(b.toByteArray(), true), null, new Delivery(s, null, -1));
+      Birth b = birth.get().setHeader(Wire.header(settings.deviceId(), sequences.next(BIRTH)))
+          .setSessionSeq(sessionSeq).build();
+      client.publish(topics.birth(), Wire.message(b.toByteArray(), true), null, new Delivery(s, null, -1));
       for (Subscription sub : subscriptions) {
-        client.subscribe(new MqttSubscription(sub.filter(), QOS));
+        client.subscribe(new MqttSubscription(sub.filter(), Wire.QOS));
       }
       session = s;
       s.up.set(true);
     } catch (MqttException | RuntimeException e) {
-      failure = Optional.of("after connecting: " + describe(e));
+      failure = Optional.of("after connecting: " + Wire.describe(e));
     } finally {
       wire.unlock();
     }
@@ -460,7 +403,7 @@ public final class MqttPublisher implements AutoCloseable {
     o.setKeepAliveInterval((int) settings.keepAlive().getSeconds());
     o.setConnectionTimeout((int) Math.max(1, settings.connectTimeout().getSeconds()));
     settings.username().ifPresent(o::setUserName);
-    settings.password().ifPresent(p -> o.setPassword(p.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    settings.password().ifPresent(p -> o.setPassword(p.getBytes(StandardCharsets.UTF_8)));
     o.setSocketFactory(socketFactory);
     return o;
   }
@@ -490,29 +433,13 @@ public final class MqttPublisher implements AutoCloseable {
     }
   }
 
-  /** The exception and its causes in one line, each message once. */
-  private static String describe(Throwable e) {
-    StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
-    if (e instanceof MqttException) {
-      sb.append(" (reason ").append(((MqttException) e).getReasonCode()).append(')');
-    }
-    int depth = 0;
-    for (Throwable c = e.getCause(); c != null && depth < 5; c = c.getCause(), depth++) {
-      String m = c.getMessage();
-      if (m == null || !sb.toString().contains(m)) {
-        sb.append(": ").append(c.getClass().getSimpleName()).append(m == null ? "" : ": " + m);
-      }
-    }
-    return sb.toString();
-  }
-
   private final class Callbacks implements MqttCallback {
     @Override
     public void disconnected(MqttDisconnectResponse response) {
       if (!session.up.compareAndSet(true, false) || stopping) {
         return; // a failed connect attempt (retried by connectOnce) or a loss already handled
       }
-      String why = response.getException() != null ? describe(response.getException())
+      String why = response.getException() != null ? Wire.describe(response.getException())
           : "broker sent DISCONNECT, reason " + response.getReturnCode()
               + (response.getReasonString() == null ? "" : " (" + response.getReasonString() + ")");
       lastConnectError = Optional.of("connection lost: " + why);
@@ -524,7 +451,7 @@ public final class MqttPublisher implements AutoCloseable {
 
     @Override
     public void mqttErrorOccurred(MqttException exception) {
-      LOG.debugf("MQTT error: %s", describe(exception));
+      LOG.debugf("MQTT error: %s", Wire.describe(exception));
     }
 
     @Override
@@ -614,8 +541,6 @@ public final class MqttPublisher implements AutoCloseable {
     }
   }
 
-  // ---- sender ----
-
   private void sendLoop() {
     long epoch = -1;
     Outbox.Entry pending = null;
@@ -640,7 +565,7 @@ public final class MqttPublisher implements AutoCloseable {
               }
               pending = e;
               String topic = streamTopics.get(e.stream());
-              long packetBytes = publishPacketBytes(topic, e.payload().length);
+              long packetBytes = Wire.publishPacketBytes(topic, e.payload().length);
               if (packetBytes > s.maxPacketBytes) {
                 // Paho would drop the connection over it, again after every reconnect: the
                 // message would block everything behind it forever.
@@ -653,7 +578,7 @@ public final class MqttPublisher implements AutoCloseable {
               }
               s.inFlight.incrementAndGet();
               try {
-                client.publish(topic, message(e.payload(), false), null, new Delivery(s, e.stream(), e.id()));
+                client.publish(topic, Wire.message(e.payload(), false), null, new Delivery(s, e.stream(), e.id()));
               } catch (MqttException ex) {
                 s.inFlight.decrementAndGet();
                 throw ex;
@@ -666,7 +591,7 @@ public final class MqttPublisher implements AutoCloseable {
         }
       } catch (MqttException e) {
         // Not connected (the loss callback follows) or Paho's window is full (publishNow): try again soon.
-        LOG.debugf("send paused: %s", describe(e));
+        LOG.debugf("send paused: %s", Wire.describe(e));
         parkNanos = TimeUnit.MILLISECONDS.toNanos(20);
       } catch (RuntimeException e) {
         LOG.errorf(e, "outbox sender of %s failed; retrying in 1 s", settings.deviceId());
@@ -678,25 +603,11 @@ public final class MqttPublisher implements AutoCloseable {
     }
   }
 
-  /**
-   * Upper bound of the size of a QoS 1 PUBLISH packet of ours: fixed header, topic, packet id,
-   * properties (content type, and a topic alias Paho may add), payload.
-   */
-  static long publishPacketBytes(String topic, int payloadBytes) {
-    int properties = 1 + 2 + CONTENT_TYPE.length() + 3;
-    long remaining = 2L + topic.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 2 + 1 + properties
-        + payloadBytes;
-    int lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
-    return 1 + lengthBytes + remaining;
-  }
-
   private void applyAcks() {
     for (Long id = acks.poll(); id != null; id = acks.poll()) {
       outbox.ack(id);
     }
   }
-
-  // ---- observability ----
 
   /**
    * Publishes a fresh retained Birth on the current connection, for example after a model swap
@@ -709,10 +620,11 @@ public final class MqttPublisher implements AutoCloseable {
     }
     wire.lock();
     try {
-      Birth b = birth.get().setHeader(header(sequences.next(BIRTH))).setSessionSeq(s.sessionSeq).build();
-      client.publish(topics.birth(), message(b.toByteArray(), true), null, new Delivery(s, null, -1));
+      Birth b = birth.get().setHeader(Wire.header(settings.deviceId(), sequences.next(BIRTH)))
+          .setSessionSeq(s.sessionSeq).build();
+      client.publish(topics.birth(), Wire.message(b.toByteArray(), true), null, new Delivery(s, null, -1));
     } catch (MqttException | RuntimeException e) {
-      LOG.warnf("Birth not republished (the next connect sends one): %s", describe(e));
+      LOG.warnf("Birth not republished (the next connect sends one): %s", Wire.describe(e));
     } finally {
       wire.unlock();
     }
@@ -773,8 +685,6 @@ public final class MqttPublisher implements AutoCloseable {
     }
   }
 
-  // ---- shutdown ----
-
   /**
    * Stops: publishes the retained {@code Death{SHUTDOWN}} of the current session (if connected)
    * and waits up to {@link PublisherSettings#shutdownTimeout()} for it, disconnects normally (so
@@ -792,15 +702,16 @@ public final class MqttPublisher implements AutoCloseable {
     if (s.up.get() && client.isConnected()) {
       Death death = s.will.toBuilder().setReason(DeathReason.DEATH_REASON_SHUTDOWN).build();
       try {
-        client.publish(topics.death(), message(death.toByteArray(), true)).waitForCompletion(Math.max(1, timeoutMs));
+        client.publish(topics.death(), Wire.message(death.toByteArray(), true))
+            .waitForCompletion(Math.max(1, timeoutMs));
       } catch (MqttException e) {
-        LOG.warnf("shutdown Death not acknowledged: %s", describe(e));
+        LOG.warnf("shutdown Death not acknowledged: %s", Wire.describe(e));
       }
       s.up.set(false);
       try {
         client.disconnect(timeoutMs).waitForCompletion(timeoutMs + 1000);
       } catch (MqttException e) {
-        LOG.debugf("disconnect: %s", describe(e));
+        LOG.debugf("disconnect: %s", Wire.describe(e));
         forceDisconnect(false);
       }
     }
@@ -859,7 +770,7 @@ public final class MqttPublisher implements AutoCloseable {
     try {
       client.disconnectForcibly(0, 100, sendDisconnect);
     } catch (MqttException e) {
-      LOG.debugf("forced disconnect: %s", describe(e));
+      LOG.debugf("forced disconnect: %s", Wire.describe(e));
     }
   }
 
@@ -867,7 +778,7 @@ public final class MqttPublisher implements AutoCloseable {
     try {
       client.close(true);
     } catch (MqttException e) {
-      LOG.debugf("closing the MQTT client: %s", describe(e));
+      LOG.debugf("closing the MQTT client: %s", Wire.describe(e));
     }
   }
 }

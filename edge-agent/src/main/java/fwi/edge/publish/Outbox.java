@@ -2,7 +2,11 @@ package fwi.edge.publish;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,7 +27,8 @@ import org.jboss.logging.Logger;
  * again: at-least-once, readers drop duplicates by sequence number.
  *
  * <h2>Files</h2>
- * A directory of append-only segments ({@code segment-<first id>.log}, see {@link SegmentFile}
+ * A directory, locked while open ({@code outbox.lock}: one outbox per directory), of append-only
+ * segments ({@code segment-<first id>.log}, see {@link SegmentFile}
  * for the record format: length, CRC-32, id, stream, sequence, payload) plus {@code removed.log}
  * (see {@link RemovalLog}), which lists acknowledged and dropped ids and the drop counters. A
  * segment whose entries are all removed is deleted; the newest segment takes the appends and
@@ -55,6 +60,7 @@ public final class Outbox implements AutoCloseable {
       .sorted(Comparator.comparingInt(Stream::dropRank)).collect(Collectors.toUnmodifiableList());
   /** Removal records kept after the last compaction of the removal log may grow by this before the next one. */
   private static final long REMOVAL_LOG_SLACK = 16_384;
+  static final String LOCK_FILE = "outbox.lock";
 
   /**
    * An entry handed out by {@link #next()}.
@@ -101,6 +107,8 @@ public final class Outbox implements AutoCloseable {
   private final EnumMap<Stream, TreeMap<Long, Meta>> live = new EnumMap<>(Stream.class);
   private final EnumMap<Stream, Long> dropped = new EnumMap<>(Stream.class);
   private final RemovalLog removals;
+  /** Held (with its lock) while open: one outbox per directory. */
+  private final FileChannel lockFile;
   private long removalBaseline;
   private SegmentFile tail;
   private long nextId;
@@ -112,7 +120,9 @@ public final class Outbox implements AutoCloseable {
   private long lastSyncNanos = System.nanoTime();
   private boolean closed;
 
-  private Outbox(Path dir, long maxBytes, long segmentBytes, FsyncPolicy fsync, RemovalLog removals) {
+  private Outbox(Path dir, long maxBytes, long segmentBytes, FsyncPolicy fsync, RemovalLog removals,
+      FileChannel lockFile) {
+    this.lockFile = lockFile;
     this.dir = dir;
     this.maxBytes = maxBytes;
     this.segmentBytes = segmentBytes;
@@ -148,6 +158,28 @@ public final class Outbox implements AutoCloseable {
       throw new IllegalArgumentException("outbox fsync policy must be set, but was null");
     }
     Files.createDirectories(dir);
+    FileChannel lockFile = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = lockFile.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      lockFile.close();
+      throw new IOException("outbox " + dir + " is in use by another outbox (this or another process)");
+    }
+    try {
+      return openLocked(dir, maxBytes, segmentBytes, fsync, lockFile);
+    } catch (IOException | RuntimeException e) {
+      lockFile.close();
+      throw e;
+    }
+  }
+
+  private static Outbox openLocked(Path dir, long maxBytes, long segmentBytes, FsyncPolicy fsync, FileChannel lockFile)
+      throws IOException {
     try (var listing = Files.list(dir)) {
       for (Path p : listing.filter(p -> p.getFileName().toString().endsWith(".log.tmp")).collect(Collectors.toList())) {
         Files.delete(p); // a compaction cut short; the original is intact
@@ -155,7 +187,7 @@ public final class Outbox implements AutoCloseable {
     }
     List<RemovalLog.Removal> removed = new ArrayList<>();
     RemovalLog log = RemovalLog.open(dir, removed);
-    Outbox outbox = new Outbox(dir, maxBytes, segmentBytes, fsync, log);
+    Outbox outbox = new Outbox(dir, maxBytes, segmentBytes, fsync, log, lockFile);
     try {
       outbox.load(removed);
     } catch (IOException | RuntimeException e) {
@@ -532,6 +564,11 @@ public final class Outbox implements AutoCloseable {
       removals.close();
     } catch (IOException e) {
       LOG.debugf(e, "outbox %s: closing the removal log", dir);
+    }
+    try {
+      lockFile.close(); // releases the lock
+    } catch (IOException e) {
+      LOG.debugf(e, "outbox %s: closing the lock file", dir);
     }
   }
 }

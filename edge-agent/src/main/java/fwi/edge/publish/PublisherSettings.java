@@ -87,7 +87,8 @@ public record PublisherSettings(
         && keepAlive.getSeconds() <= 65535,
         "keep-alive must be whole seconds in [1, 65535] s, but was " + keepAlive.toMillis() + " ms");
     requireSet(connectTimeout, "connect timeout");
-    require(connectTimeout.compareTo(Duration.ofSeconds(1)) >= 0 && connectTimeout.compareTo(Duration.ofMinutes(10)) <= 0,
+    require(connectTimeout.compareTo(Duration.ofSeconds(1)) >= 0
+        && connectTimeout.compareTo(Duration.ofMinutes(10)) <= 0,
         "connect timeout must be in [1 s, 10 min], but was " + connectTimeout.toMillis() + " ms");
     require(outboxDir != null, "outbox dir must be set, but was null");
     require(outboxMaxBytes >= 1024, "outbox max bytes must be at least 1024, but was " + outboxMaxBytes);
@@ -123,7 +124,8 @@ public record PublisherSettings(
   @Override
   public String toString() {
     return "PublisherSettings[brokerUrl=" + brokerUrl + ", deviceId=" + deviceId + ", username=" + username.orElse("")
-        + ", password=" + (password.isPresent() ? "***" : "") + ", tlsCaFile=" + tlsCaFile.map(Path::toString).orElse("")
+        + ", password=" + (password.isPresent() ? "***" : "")
+        + ", tlsCaFile=" + tlsCaFile.map(Path::toString).orElse("")
         + ", tlsTrustStore=" + tlsTrustStore.map(Path::toString).orElse("") + ", keepAlive=" + keepAlive
         + ", connectTimeout=" + connectTimeout + ", outboxDir=" + outboxDir + ", outboxMaxBytes=" + outboxMaxBytes
         + ", maxInFlight=" + maxInFlight + ", fsync=" + fsync + ", reconnectMinDelay=" + reconnectMinDelay

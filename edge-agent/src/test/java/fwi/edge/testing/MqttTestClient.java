@@ -162,6 +162,13 @@ public final class MqttTestClient implements AutoCloseable {
     }
   }
 
+  /** How many messages arrived so far (cheap: no copy). */
+  public int count() {
+    synchronized (received) {
+      return received.size();
+    }
+  }
+
   /** Received messages matching {@code filter}, in arrival order. */
   public List<Received> received(Predicate<Received> filter) {
     return received().stream().filter(filter).collect(Collectors.toList());
