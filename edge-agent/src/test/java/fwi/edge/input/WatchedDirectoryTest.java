@@ -10,6 +10,9 @@ import fwi.edge.testing.TestModels;
 import fwi.runtime.npy.Npy;
 import fwi.runtime.ort.ModelRunner;
 import fwi.runtime.ort.RunnerOptions;
+import fwi.runtime.segy.SegySampleFormat;
+import fwi.runtime.segy.SegyWriteOptions;
+import fwi.runtime.segy.SegyWriter;
 import fwi.runtime.tensor.FloatTensor;
 import fwi.runtime.tensor.Shape;
 import java.nio.file.Files;
@@ -67,6 +70,28 @@ class WatchedDirectoryTest {
       assertTrue(Files.readString(dir.resolve("failed/junk.sgy.reason.txt")).startsWith("junk.sgy: cannot read: "));
       assertEquals(List.of("nan.npy#0"), seen, "the good sample of a partly bad file still gives its result");
       assertFalse(Files.exists(dir.resolve("nan.npy")));
+    }
+  }
+
+  @Test
+  void readsSegyShotFilesAsOneSample() throws Exception {
+    List<String> seen = new ArrayList<>();
+    try (Inference inf = new Inference(4, 1 << 24, 16)) {
+      inf.install(ModelRunner.open(TestModels.unary("Neg", -1, 5, 1000, 70), new RunnerOptions(1), "neg"),
+          new ModelInfo("neg", 1, "0".repeat(64)));
+      List<float[]> outputs = new ArrayList<>();
+      inf.addListener(o -> {
+        seen.add(o.inputId());
+        outputs.add(o.output().data());
+      });
+      FloatTensor gathers = new SyntheticGathers(3).next().gathers();
+      new SegyWriter(SegyWriteOptions.openFwi(SegySampleFormat.IEEE_FLOAT)).write(gathers, dir.resolve("line7.sgy"));
+      WatchedDirectory w = new WatchedDirectory(dir, inf);
+      w.scan();
+      assertEquals(new WatchedDirectory.ScanResult(1, 0, false), w.scan());
+      assertEquals(List.of("line7.sgy"), seen);
+      assertEquals(-gathers.data()[12345], outputs.get(0)[12345], 1e-6f);
+      assertTrue(Files.exists(dir.resolve("done/line7.sgy")));
     }
   }
 
