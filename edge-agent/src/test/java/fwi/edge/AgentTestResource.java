@@ -2,7 +2,7 @@ package fwi.edge;
 
 import fwi.edge.ota.TrustedKeys;
 import fwi.edge.testing.Manifests;
-import fwi.edge.testing.MosquittoBroker;
+import fwi.testing.MosquittoBroker;
 import fwi.edge.testing.TestModels;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;

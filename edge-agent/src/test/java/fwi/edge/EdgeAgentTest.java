@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import fwi.edge.testing.BlockServer;
 import fwi.edge.testing.Manifests;
-import fwi.edge.testing.MqttTestClient;
+import fwi.testing.MqttTestClient;
 import fwi.edge.testing.TestModels;
 import fwi.proto.codec.VelocityMaps;
 import fwi.proto.v1.Birth;

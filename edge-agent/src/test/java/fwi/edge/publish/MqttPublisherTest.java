@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import fwi.edge.testing.MosquittoBroker;
-import fwi.edge.testing.MqttTestClient;
-import fwi.edge.testing.MqttTestClient.Received;
-import fwi.edge.testing.Poll;
+import fwi.testing.MosquittoBroker;
+import fwi.testing.MqttTestClient;
+import fwi.testing.MqttTestClient.Received;
+import fwi.testing.Poll;
 import fwi.proto.v1.Birth;
 import fwi.proto.v1.BlockRequest;
 import fwi.proto.v1.Death;

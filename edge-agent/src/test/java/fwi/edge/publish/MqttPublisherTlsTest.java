@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fwi.edge.testing.MosquittoBroker;
-import fwi.edge.testing.MqttTestClient;
-import fwi.edge.testing.Poll;
-import fwi.edge.testing.TestCertificates;
+import fwi.testing.MosquittoBroker;
+import fwi.testing.MqttTestClient;
+import fwi.testing.Poll;
+import fwi.testing.TestCertificates;
 import fwi.proto.v1.Telemetry;
 import java.io.IOException;
 import java.nio.file.Path;

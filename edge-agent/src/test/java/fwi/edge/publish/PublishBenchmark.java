@@ -1,9 +1,9 @@
 package fwi.edge.publish;
 
 import com.google.protobuf.ByteString;
-import fwi.edge.testing.MosquittoBroker;
-import fwi.edge.testing.MqttTestClient;
-import fwi.edge.testing.Poll;
+import fwi.testing.MosquittoBroker;
+import fwi.testing.MqttTestClient;
+import fwi.testing.Poll;
 import fwi.proto.v1.InferenceResult;
 import fwi.proto.v1.VelocityEncoding;
 import fwi.proto.v1.VelocityMap;

@@ -1,4 +1,4 @@
-package fwi.edge.testing;
+package fwi.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

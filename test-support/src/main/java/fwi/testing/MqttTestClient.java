@@ -1,4 +1,4 @@
-package fwi.edge.testing;
+package fwi.testing;
 
 import java.time.Duration;
 import java.util.ArrayList;
