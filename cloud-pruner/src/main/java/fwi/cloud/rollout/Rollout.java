@@ -1,0 +1,297 @@
+package fwi.cloud.rollout;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One staged rollout of a new model to a hardware profile, as a state machine driven by the fleet's
+ * events and a clock; it returns {@link Action}s for the service to carry out (publish targeted or
+ * profile-wide manifests, a signed rollback), so it holds no network code and tests replay it
+ * exactly.
+ *
+ * <p>Stages take growing fractions of the profile's devices (in a fixed order, so a stage's devices
+ * are a superset of the previous stage's). A stage is targeted with a device manifest listing its
+ * devices; it passes its gate once every stage device has installed the model (or timed out as
+ * unreachable), the observation time has passed and its telemetry on the new model shows enough
+ * inferences, an error ratio within bounds and a p95 within the prediction's tolerance and the SLO.
+ * The last stage is published profile-wide. Too many update failures, or a failed gate, abort the
+ * rollout: devices that already run the new model get a signed rollback to the previous one.
+ * Operators may pause, resume and abort. Not thread-safe: one owner drives it.
+ */
+public final class Rollout {
+  /** Overall state. */
+  public enum State { RUNNING, PAUSED, COMPLETED, ABORTED }
+
+  /** Where one device is. */
+  public enum DeviceState { WAITING, TARGETED, INSTALLED, FAILED, UNREACHABLE, ROLLED_BACK }
+
+  /** What the service must do now. */
+  public sealed interface Action {
+    /** Publish a device-targeted manifest of the new model listing exactly these devices. */
+    record Target(List<String> devices) implements Action {
+    }
+
+    /** Publish the new model's manifest on the profile topic (every device of the profile). */
+    record ProfileWide() implements Action {
+    }
+
+    /** Publish a signed rollback to the previous model for these devices, and withdraw the new one. */
+    record Rollback(List<String> devices, String reason) implements Action {
+    }
+  }
+
+  /** Status of one stage. */
+  public record StageStatus(int index, double fraction, int devices, int installed, int failed, int unreachable,
+      long inferences, double p95Ms, double errorRatio, String gate) {
+  }
+
+  /** Everything the API and dashboard show. */
+  public record Status(String id, String profile, long fromVersion, long toVersion, State state, int stage,
+      List<StageStatus> stages, Map<String, DeviceState> devices, String reason) {
+  }
+
+  private static final class Dev {
+    DeviceState state = DeviceState.WAITING;
+    long inferences;
+    long errors;
+    double p95WeightedMs;
+  }
+
+  private final String id;
+  private final String profile;
+  private final long fromVersion;
+  private final long toVersion;
+  private final double predictedP95Ms;
+  private final double sloMs;
+  private final RolloutSettings settings;
+  private final List<String> order;
+  private final Map<String, Dev> devices = new LinkedHashMap<>();
+  private final List<String> gates = new ArrayList<>();
+  private State state = State.RUNNING;
+  private int stage = -1;
+  private long stageStartMs;
+  private long settledAtMs = -1;
+  private int otaFailures;
+  private String reason = "";
+
+  /**
+   * @param devicesInOrder the profile's devices, in the order stages take them (e.g. sorted by a hash of the id)
+   * @throws IllegalArgumentException if there is no device
+   */
+  public Rollout(String id, String profile, long fromVersion, long toVersion, double predictedP95Ms, double sloMs,
+      List<String> devicesInOrder, RolloutSettings settings) {
+    if (devicesInOrder.isEmpty()) {
+      throw new IllegalArgumentException("profile " + profile + " has no devices to roll model version " + toVersion
+          + " out to");
+    }
+    this.id = id;
+    this.profile = profile;
+    this.fromVersion = fromVersion;
+    this.toVersion = toVersion;
+    this.predictedP95Ms = predictedP95Ms;
+    this.sloMs = sloMs;
+    this.settings = settings;
+    this.order = List.copyOf(devicesInOrder);
+    for (String d : order) {
+      devices.put(d, new Dev());
+    }
+    for (int i = 0; i < settings.stages().size(); i++) {
+      gates.add("pending");
+    }
+  }
+
+  private int stageSize(int s) {
+    return Math.max(1, (int) Math.ceil(settings.stages().get(s) * order.size()));
+  }
+
+  /** Starts the first stage. */
+  public List<Action> start(long nowMs) {
+    return enterStage(0, nowMs);
+  }
+
+  private List<Action> enterStage(int s, long nowMs) {
+    stage = s;
+    stageStartMs = nowMs;
+    settledAtMs = -1;
+    gates.set(s, "installing");
+    List<String> targets = order.subList(0, stageSize(s));
+    for (String d : targets) {
+      Dev v = devices.get(d);
+      if (v.state == DeviceState.WAITING) {
+        v.state = DeviceState.TARGETED;
+      }
+    }
+    if (s == settings.stages().size() - 1) {
+      return List.of(new Action.Target(List.copyOf(targets)), new Action.ProfileWide());
+    }
+    return List.of(new Action.Target(List.copyOf(targets)));
+  }
+
+  /**
+   * A device reported the end of an update.
+   *
+   * @param version the version the update was for (OtaStatus.to_model.version)
+   * @param ok true for ACTIVE, false for REJECTED, FAILED, ROLLED_BACK
+   */
+  public List<Action> onUpdateEnded(String deviceId, long version, boolean ok, String detail, long nowMs) {
+    Dev d = devices.get(deviceId);
+    if (d == null || version != toVersion || state == State.ABORTED || state == State.COMPLETED) {
+      return List.of();
+    }
+    if (ok) {
+      d.state = DeviceState.INSTALLED;
+      return List.of();
+    }
+    d.state = DeviceState.FAILED;
+    otaFailures++;
+    if (otaFailures > settings.maxOtaFailures()) {
+      return abort("update failed on " + deviceId + ": " + detail, nowMs);
+    }
+    return List.of();
+  }
+
+  /** A telemetry window of a device. Only windows on the new model count. */
+  public void onTelemetry(String deviceId, long modelVersion, long inferences, long errors, double p95Ms) {
+    Dev d = devices.get(deviceId);
+    if (d == null || modelVersion != toVersion) {
+      return;
+    }
+    d.inferences += inferences;
+    d.errors += errors;
+    d.p95WeightedMs += inferences * p95Ms;
+    if (d.state == DeviceState.TARGETED || d.state == DeviceState.UNREACHABLE) {
+      d.state = DeviceState.INSTALLED; // it runs the model: the ACTIVE status was lost or is late
+    }
+  }
+
+  /** Advances timeouts and gates. */
+  public List<Action> tick(long nowMs) {
+    if (state != State.RUNNING) {
+      return List.of();
+    }
+    List<String> members = order.subList(0, stageSize(stage));
+    boolean settled = true;
+    for (String m : members) {
+      Dev d = devices.get(m);
+      if (d.state == DeviceState.TARGETED) {
+        if (nowMs - stageStartMs >= settings.installTimeoutMs()) {
+          d.state = DeviceState.UNREACHABLE;
+        } else {
+          settled = false;
+        }
+      }
+    }
+    if (!settled) {
+      return List.of();
+    }
+    if (settledAtMs < 0) {
+      settledAtMs = nowMs;
+      gates.set(stage, "observing");
+    }
+    StageStatus s = stageStatus(stage);
+    if (s.installed() == 0) {
+      return abort("no device of stage " + (stage + 1) + " installed the model (" + s.unreachable()
+          + " unreachable, " + s.failed() + " failed)", nowMs);
+    }
+    if (nowMs - settledAtMs < settings.observeMs() || s.inferences() < settings.minInferences()) {
+      return List.of();
+    }
+    double limit = Math.min(sloMs, predictedP95Ms * (1 + settings.latencyTolerance()));
+    if (s.errorRatio() > settings.maxErrorRatio()) {
+      gates.set(stage, "failed");
+      return abort(String.format("stage %d: error ratio %.3f above %.3f", stage + 1, s.errorRatio(),
+          settings.maxErrorRatio()), nowMs);
+    }
+    if (s.p95Ms() > limit) {
+      gates.set(stage, "failed");
+      return abort(String.format("stage %d: p95 %.1f ms above %.1f ms (min of SLO %.1f ms and predicted %.1f ms + %.0f %%)",
+          stage + 1, s.p95Ms(), limit, sloMs, predictedP95Ms, 100 * settings.latencyTolerance()), nowMs);
+    }
+    gates.set(stage, String.format("passed: p95 %.1f ms <= %.1f ms, errors %.3f", s.p95Ms(), limit, s.errorRatio()));
+    if (stage == settings.stages().size() - 1) {
+      state = State.COMPLETED;
+      reason = "every stage passed";
+      return List.of();
+    }
+    return enterStage(stage + 1, nowMs);
+  }
+
+  /** Operator: hold the rollout where it is (no new stage starts; devices keep what they have). */
+  public void pause(String why) {
+    if (state == State.RUNNING) {
+      state = State.PAUSED;
+      reason = "paused: " + why;
+    }
+  }
+
+  /** Operator: continue a paused rollout. */
+  public void resume() {
+    if (state == State.PAUSED) {
+      state = State.RUNNING;
+      reason = "";
+    }
+  }
+
+  /** Stops the rollout and rolls back every device that installed the new model. */
+  public List<Action> abort(String why, long nowMs) {
+    if (state == State.ABORTED || state == State.COMPLETED) {
+      return List.of();
+    }
+    state = State.ABORTED;
+    reason = why;
+    List<String> back = new ArrayList<>();
+    devices.forEach((k, d) -> {
+      if (d.state == DeviceState.INSTALLED) {
+        d.state = DeviceState.ROLLED_BACK;
+        back.add(k);
+      }
+    });
+    return List.of(new Action.Rollback(back, why));
+  }
+
+  private StageStatus stageStatus(int s) {
+    int installed = 0;
+    int failed = 0;
+    int unreachable = 0;
+    long n = 0;
+    long errors = 0;
+    double p95 = 0;
+    int size = stageSize(s);
+    for (String m : order.subList(0, size)) {
+      Dev d = devices.get(m);
+      switch (d.state) {
+        case INSTALLED, ROLLED_BACK -> installed++;
+        case FAILED -> failed++;
+        case UNREACHABLE -> unreachable++;
+        default -> {
+        }
+      }
+      n += d.inferences;
+      errors += d.errors;
+      p95 += d.p95WeightedMs;
+    }
+    return new StageStatus(s + 1, settings.stages().get(s), size, installed, failed, unreachable, n,
+        n == 0 ? 0 : p95 / n, n + errors == 0 ? 0 : errors / (double) (n + errors), gates.get(s));
+  }
+
+  public Status status() {
+    List<StageStatus> st = new ArrayList<>();
+    for (int s = 0; s < settings.stages().size(); s++) {
+      st.add(stageStatus(s));
+    }
+    Map<String, DeviceState> ds = new LinkedHashMap<>();
+    devices.forEach((k, v) -> ds.put(k, v.state));
+    return new Status(id, profile, fromVersion, toVersion, state, stage + 1, st, ds, reason);
+  }
+
+  public State state() {
+    return state;
+  }
+
+  public Optional<String> reason() {
+    return reason.isEmpty() ? Optional.empty() : Optional.of(reason);
+  }
+}
