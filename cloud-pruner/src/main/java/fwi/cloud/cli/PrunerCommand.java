@@ -8,6 +8,6 @@ import picocli.CommandLine.Command;
     subcommands = {BuildCommand.class, DescribeCommand.class, InferCommand.class, RandomInputCommand.class,
         BenchCommand.class, DatasetCommand.class, GroupsCommand.class, PruneCommand.class, SweepCommand.class, ProfileCommand.class, LatencyTableCommand.class,
         TrainCommand.class, FinetuneCommand.class, CompressCommand.class, EvaluateCommand.class,
-        TrainBenchCommand.class})
+        TrainBenchCommand.class, ServeCommand.class})
 public final class PrunerCommand {
 }
