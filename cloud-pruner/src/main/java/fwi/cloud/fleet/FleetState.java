@@ -47,7 +47,7 @@ public final class FleetState {
   private final long windowRetentionMs;
   private final Map<String, Mutable> devices = new TreeMap<>();
   private final Map<String, Long> highest = new HashMap<>();
-  private final Map<String, Deque<Window>> windowsByProfile = new HashMap<>();
+  private final Map<String, Deque<Window>> windowsByDevice = new HashMap<>();
   private final List<TelemetryListener> listeners = new ArrayList<>();
   private long duplicates;
 
@@ -106,7 +106,15 @@ public final class FleetState {
         } else if (b.getSessionSeq() < d.sessionSeq || !d.online) {
           return true; // an older session's Birth, or one whose Death already arrived: stale facts
         }
+        boolean firstProfile = d.profile.isEmpty();
         d.profile = b.getProfileName();
+        if (firstProfile) {
+          for (Window w : windowsByDevice.getOrDefault(id, new ArrayDeque<>())) {
+            for (TelemetryListener l : listeners) {
+              l.onWindow(d.profile, w);
+            }
+          }
+        }
         d.agentVersion = b.getAgentVersion();
         d.model = b.hasRunningModel() ? b.getRunningModel() : null;
       }
@@ -151,17 +159,21 @@ public final class FleetState {
     if (t.getInferenceCount() > 0) {
       d.p95 = t.getLatencyP95Us();
     }
-    if (d.profile.isEmpty() || t.getInferenceCount() == 0 || !t.hasModel()) {
+    if (t.getInferenceCount() == 0 || !t.hasModel()) {
       return true;
     }
     Window w = new Window(t.getWindowStartUnixMs() + t.getWindowLengthMs(), deviceId,
         HexFormat.of().formatHex(t.getModel().getSha256().toByteArray()), t.getModel().getVersion(),
         t.getInferenceCount(), t.getLatencyP50Us(), t.getLatencyP95Us(), t.getInferenceErrorCount());
-    Deque<Window> q = windowsByProfile.computeIfAbsent(d.profile, k -> new ArrayDeque<>());
+    Deque<Window> q = windowsByDevice.computeIfAbsent(deviceId, k -> new ArrayDeque<>());
     q.addLast(w);
     expire(q, w.endUnixMs());
-    for (TelemetryListener l : listeners) {
-      l.onWindow(d.profile, w);
+    // Telemetry and device events are different topics: a window may be read before the Birth that
+    // names the device's profile. Such windows reach the listeners when the Birth arrives.
+    if (!d.profile.isEmpty()) {
+      for (TelemetryListener l : listeners) {
+        l.onWindow(d.profile, w);
+      }
     }
     return true;
   }
@@ -203,33 +215,35 @@ public final class FleetState {
    * percentile: telemetry carries no histogram).
    */
   public synchronized Optional<ProfileLatency> profileLatency(String profile, long nowUnixMs) {
-    Deque<Window> q = windowsByProfile.get(profile);
-    if (q == null) {
-      return Optional.empty();
-    }
-    expire(q, nowUnixMs);
     long n = 0;
     long errors = 0;
     double p50 = 0;
     double p95 = 0;
-    java.util.Set<String> devs = new java.util.HashSet<>();
+    int devs = 0;
     Map<String, double[]> byModel = new TreeMap<>();
-    for (Window w : q) {
-      n += w.inferences();
-      errors += w.errors();
-      p50 += w.inferences() * (double) w.p50Us();
-      p95 += w.inferences() * (double) w.p95Us();
-      devs.add(w.deviceId());
-      double[] m = byModel.computeIfAbsent(w.modelSha256Hex(), k -> new double[2]);
-      m[0] += w.inferences();
-      m[1] += w.inferences() * (double) w.p95Us();
+    for (Map.Entry<String, Mutable> e : devices.entrySet()) {
+      Deque<Window> q = windowsByDevice.get(e.getKey());
+      if (!e.getValue().profile.equals(profile) || q == null) {
+        continue;
+      }
+      expire(q, nowUnixMs);
+      devs += q.isEmpty() ? 0 : 1;
+      for (Window w : q) {
+        n += w.inferences();
+        errors += w.errors();
+        p50 += w.inferences() * (double) w.p50Us();
+        p95 += w.inferences() * (double) w.p95Us();
+        double[] m = byModel.computeIfAbsent(w.modelSha256Hex(), k -> new double[2]);
+        m[0] += w.inferences();
+        m[1] += w.inferences() * (double) w.p95Us();
+      }
     }
     if (n == 0) {
       return Optional.empty();
     }
     Map<String, Double> p95ByModel = new TreeMap<>();
     byModel.forEach((k, v) -> p95ByModel.put(k, v[1] / v[0] / 1000));
-    return Optional.of(new ProfileLatency(profile, devs.size(), n, p50 / n / 1000, p95 / n / 1000,
+    return Optional.of(new ProfileLatency(profile, devs, n, p50 / n / 1000, p95 / n / 1000,
         errors / (double) (n + errors), p95ByModel));
   }
 

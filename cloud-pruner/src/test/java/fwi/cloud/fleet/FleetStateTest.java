@@ -98,6 +98,18 @@ class FleetStateTest {
   }
 
   @Test
+  void telemetryReadBeforeTheBirthCountsOnceTheProfileIsKnown() {
+    FleetState f = new FleetState(60_000);
+    List<String> heard = new ArrayList<>();
+    f.addListener((profile, w) -> heard.add(profile + " " + w.deviceId()));
+    f.apply("d1", telemetry("d1", 1, 10_000, 1, 10, 100_000), 10_000);
+    assertTrue(f.profileLatency("pi-4b", 10_000).isEmpty());
+    f.apply(birth("d1", 1, 1, 1));
+    assertEquals(100.0, f.profileLatency("pi-4b", 10_000).orElseThrow().p95Ms(), 1e-9);
+    assertEquals(List.of("pi-4b d1"), heard);
+  }
+
+  @Test
   void otaStatusAndSilenceUpdateTheRegistry() {
     FleetState f = new FleetState(60_000);
     f.apply(birth("d1", 1, 1, 1));
