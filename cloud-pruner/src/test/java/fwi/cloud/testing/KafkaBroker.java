@@ -50,6 +50,13 @@ import org.apache.kafka.common.errors.TopicExistsException;
  */
 public final class KafkaBroker implements AutoCloseable {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+  /**
+   * Kafka clients in the test JVM warn every 50-1000 ms while a broker is down, which tests of
+   * outages do on purpose; keep their network client to errors. Held here because JUL forgets
+   * the level of a logger nobody references.
+   */
+  private static final java.util.logging.Logger QUIET_NETWORK_CLIENT = quiet("org.apache.kafka.clients.NetworkClient");
+  private static KafkaBroker shared;
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
 
   private final Path dir;
@@ -82,6 +89,26 @@ public final class KafkaBroker implements AutoCloseable {
     broker.writeConfig(extraServerProperties);
     broker.start();
     return broker;
+  }
+
+  private static java.util.logging.Logger quiet(String name) {
+    java.util.logging.Logger l = java.util.logging.Logger.getLogger(name);
+    l.setLevel(java.util.logging.Level.SEVERE);
+    return l;
+  }
+
+  /**
+   * One broker for every test of this JVM that only needs <em>a</em> Kafka (saves the start-up per
+   * test class), launched on first use and closed when the JVM exits. Do not stop it: tests of
+   * outages {@link #launch} their own. Use distinct topics or keys per test, since data stays.
+   */
+  public static synchronized KafkaBroker shared() throws IOException {
+    if (shared == null || !shared.running()) {
+      KafkaBroker b = launch();
+      Runtime.getRuntime().addShutdownHook(new Thread(b::close, "kafka-shared-close"));
+      shared = b;
+    }
+    return shared;
   }
 
   private static int freePort() throws IOException {
@@ -120,7 +147,11 @@ public final class KafkaBroker implements AutoCloseable {
         .append("transaction.state.log.min.isr=1\n")
         .append("share.coordinator.state.topic.replication.factor=1\n")
         .append("share.coordinator.state.topic.min.isr=1\n")
-        .append("group.initial.rebalance.delay.ms=0\n");
+        .append("group.initial.rebalance.delay.ms=0\n")
+        // After kill() the restarted broker cannot register until the controller expires its old
+        // session (default 9 s); 4 s keeps a restart after a crash short, yet tolerates a loaded box.
+        .append("broker.heartbeat.interval.ms=1000\n")
+        .append("broker.session.timeout.ms=4000\n");
     for (String line : extra) {
       p.append(line).append('\n');
     }
@@ -211,7 +242,9 @@ public final class KafkaBroker implements AutoCloseable {
     if (forcibly) {
       p.destroyForcibly();
     } else {
-      p.destroy();
+      // Not Process.destroy(): that also closes the child's stdin at once, and KafkaBrokerMain
+      // would halt on that end of file before Kafka's shutdown hook finished a clean shutdown.
+      p.toHandle().destroy(); // SIGTERM only
     }
     try {
       if (!p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -37,13 +37,15 @@ final class KafkaBrokerMain {
     for (Handler h : root.getHandlers()) {
       root.removeHandler(h);
     }
+    System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s [%3$s] %5$s%6$s%n");
     ConsoleHandler console = new ConsoleHandler(); // System.err
     console.setLevel(Level.ALL);
     console.setFormatter(new SimpleFormatter());
     root.addHandler(console);
     root.setLevel(Level.WARNING);
     CONFIGURED.add(root);
-    for (String name : List.of("kafka.server.KafkaRaftServer", "kafka.server.BrokerServer", "kafka.Kafka$")) {
+    for (String name : List.of("kafka.server.KafkaRaftServer", "kafka.server.BrokerServer", "kafka.Kafka$",
+        "kafka.server.ControllerServer", "org.apache.kafka.server.BrokerLifecycleManager")) {
       Logger l = Logger.getLogger(name);
       l.setLevel(Level.INFO);
       CONFIGURED.add(l);

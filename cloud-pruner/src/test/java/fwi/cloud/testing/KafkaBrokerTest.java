@@ -63,18 +63,17 @@ class KafkaBrokerTest {
 
   @Test
   void createsCompactedTopicsAndRefusesToReadAMissingTopic() throws Exception {
-    try (KafkaBroker kafka = KafkaBroker.launch()) {
-      kafka.createTopic("models", 2, true);
-      ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, "models");
-      ConfigEntry policy = kafka.admin().describeConfigs(List.of(res)).all().get(10, TimeUnit.SECONDS).get(res)
-          .get("cleanup.policy");
-      assertEquals("compact", policy.value());
-      assertEquals(2, kafka.admin().describeTopics(List.of("models")).allTopicNames().get(10, TimeUnit.SECONDS)
-          .get("models").partitions().size());
-      try (TopicReader r = kafka.reader("absent")) {
-        AssertionError e = assertThrows(AssertionError.class, () -> r.readToEnd(Duration.ofSeconds(2)));
-        assertTrue(e.getMessage().contains("absent"), e.getMessage());
-      }
+    KafkaBroker kafka = KafkaBroker.shared();
+    kafka.createTopic("harness-models", 2, true);
+    ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, "harness-models");
+    ConfigEntry policy = kafka.admin().describeConfigs(List.of(res)).all().get(10, TimeUnit.SECONDS).get(res)
+        .get("cleanup.policy");
+    assertEquals("compact", policy.value());
+    assertEquals(2, kafka.admin().describeTopics(List.of("harness-models")).allTopicNames()
+        .get(10, TimeUnit.SECONDS).get("harness-models").partitions().size());
+    try (TopicReader r = kafka.reader("harness-absent")) {
+      AssertionError e = assertThrows(AssertionError.class, () -> r.readToEnd(Duration.ofSeconds(2)));
+      assertTrue(e.getMessage().contains("harness-absent"), e.getMessage());
     }
   }
 }
