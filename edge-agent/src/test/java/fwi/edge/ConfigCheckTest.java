@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class ConfigCheckTest {
   private static <T> T mapping(Class<T> type, Map<String, String> values) {
     Map<String, String> all = new HashMap<>(Map.of("fwi.mqtt.broker-url", "tcp://127.0.0.1:1883",
-        "fwi.ota.model-dir", "/tmp/fwi-config-test", "fwi.ota.trusted-keys.k", "6AxO0BVHQtGUf9NSqaEY7TEa+vZnLSReXKja8GFEMYQ="));
+        "fwi.ota.model-dir", "state/fwi-config-test", "fwi.ota.trusted-keys.k", "6AxO0BVHQtGUf9NSqaEY7TEa+vZnLSReXKja8GFEMYQ="));
     all.putAll(values);
     SmallRyeConfig c = new SmallRyeConfigBuilder().withMapping(type)
         .withSources(new PropertiesConfigSource(all, "test", 100)).build();
@@ -42,7 +42,7 @@ class ConfigCheckTest {
   void aBadBrokerUrlNamesItsKeyAndValue() {
     MqttConfig c = mapping(MqttConfig.class, Map.of("fwi.mqtt.broker-url", "http://broker:1883"));
     assertEquals("fwi.mqtt: broker URL must start with tcp:// or ssl://, but was 'http://broker:1883'",
-        assertThrows(IllegalArgumentException.class, () -> c.settings("dev-1", Path.of("/tmp/o"))).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> c.settings("dev-1", Path.of("state/outbox"))).getMessage());
   }
 
   @Test

@@ -55,7 +55,7 @@ public final class MosquittoBroker implements AutoCloseable {
    * Starts a plain-TCP broker on a free loopback port and waits until it accepts connections.
    *
    * @param extraConfig further mosquitto.conf lines, e.g. {@code "max_packet_size 2000"} or
-   *     {@code "acl_file /tmp/acl"}
+   *     {@code "acl_file <path of an ACL file>"}
    * @throws IllegalStateException if mosquitto is not installed or does not come up
    */
   public static MosquittoBroker launch(String... extraConfig) throws IOException {
