@@ -50,6 +50,12 @@ import org.jboss.logging.Logger;
  * nothing piles up in the bridge, the messages wait in the broker. Each client reconnects by
  * itself with backoff, with a fresh Paho client per connection (see {@code AckWindow}).
  *
+ * <p>Mind the broker's shared-subscription semantics: Mosquitto (2.0.11, measured) keeps giving an
+ * offline member with a persistent session its share of the group's messages, queued until it
+ * returns; if it never returns within {@link BridgeSettings#sessionExpiry()}, that share is lost.
+ * Give every instance a stable client id (e.g. a StatefulSet ordinal) and bring it back, rather
+ * than removing instances for good.
+ *
  * <h2>Kafka side</h2>
  * One idempotent producer ({@code acks=all}, {@code enable.idempotence=true}, at most 5 requests
  * in flight, infinite retries and {@code delivery.timeout.ms}) shared by all clients: a record is

@@ -1,5 +1,6 @@
 package fwi.cloud.bridge;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,6 +33,8 @@ class BridgeOutageTest {
   private static KafkaBroker kafka;
   private MosquittoBroker mqtt;
   private final List<AutoCloseable> closeables = new ArrayList<>();
+  /** What the devices published, by "device#sequence". */
+  private final Map<String, byte[]> published = new HashMap<>();
 
   @BeforeAll
   static void kafka() throws Exception {
@@ -83,10 +86,12 @@ class BridgeOutageTest {
   }
 
   /** Publishes telemetry with sequences {@code from..to} from every device, interleaved. */
-  private static void publish(List<Device> devs, int from, int to) throws Exception {
+  private void publish(List<Device> devs, int from, int to) throws Exception {
     for (int seq = from; seq <= to; seq++) {
       for (Device dev : devs) {
-        dev.publish("telemetry", Device.telemetry(dev.id, seq).toByteArray(), false);
+        byte[] payload = Device.telemetry(dev.id, seq).toByteArray();
+        published.put(dev.id + "#" + seq, payload);
+        dev.publish("telemetry", payload, false);
       }
     }
   }
@@ -102,21 +107,23 @@ class BridgeOutageTest {
     }
   }
 
-  private static Tally tally(List<TopicReader.Record> records) throws Exception {
+  private Tally tally(List<TopicReader.Record> records) throws Exception {
     Map<String, Integer> copies = new HashMap<>();
     Map<String, List<Long>> order = new HashMap<>();
     for (TopicReader.Record r : records) {
       Telemetry t = Telemetry.parseFrom(r.value());
       String device = t.getHeader().getSenderId();
       assertEquals(r.keyOrEmpty(), device, "key = device id");
-      if (copies.merge(device + "#" + t.getHeader().getSequence(), 1, Integer::sum) == 1) {
+      String id = device + "#" + t.getHeader().getSequence();
+      assertArrayEquals(published.get(id), r.value(), () -> id + " in Kafka exactly as the device published it");
+      if (copies.merge(id, 1, Integer::sum) == 1) {
         order.computeIfAbsent(device, k -> new ArrayList<>()).add(t.getHeader().getSequence());
       }
     }
     return new Tally(copies, order);
   }
 
-  private static Tally awaitAll(String prefix, int expected) throws Exception {
+  private Tally awaitAll(String prefix, int expected) throws Exception {
     try (TopicReader reader = kafka.reader(KafkaTopics.TELEMETRY)) {
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (true) {

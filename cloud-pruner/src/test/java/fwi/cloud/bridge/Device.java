@@ -13,8 +13,11 @@ import fwi.proto.v1.Telemetry;
 import fwi.proto.v1.VelocityEncoding;
 import fwi.proto.v1.VelocityMap;
 import fwi.proto.v1.VelocityStats;
+import fwi.testing.Poll;
+import java.time.Duration;
 import java.util.Optional;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttClientException;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
@@ -98,12 +101,27 @@ final class Device implements AutoCloseable {
 
   /** Publishes {@code payload} on {@code fwi/v1/dev/<id>/<suffix>} at QoS 1 and waits for the PUBACK. */
   void publish(String suffix, byte[] payload, boolean retained) throws MqttException {
-    client.publish(topic(id, suffix), payload, 1, retained).waitForCompletion(10_000);
+    publishAt(topic(id, suffix), payload, retained);
   }
 
   /** Publishes on any topic (to test what the ACL would normally prevent). */
   void publishOn(String topic, byte[] payload) throws MqttException {
-    client.publish(topic, payload, 1, false).waitForCompletion(10_000);
+    publishAt(topic, payload, false);
+  }
+
+  private void publishAt(String topic, byte[] payload, boolean retained) throws MqttException {
+    try {
+      client.publish(topic, payload, 1, retained).waitForCompletion(10_000);
+    } catch (MqttException e) {
+      if (e.getReasonCode() != MqttClientException.REASON_CODE_MAX_INFLIGHT) {
+        throw e;
+      }
+      // Paho completes the token on its receive thread but frees the in-flight slot later on its
+      // callback thread; on a starved machine the slots can run out although every PUBACK came.
+      Poll.until(() -> client.getInFlightMessageCount() == 0, Duration.ofSeconds(10),
+          () -> "Paho in-flight count of " + id + " back to 0, but was " + client.getInFlightMessageCount());
+      client.publish(topic, payload, 1, retained).waitForCompletion(10_000);
+    }
   }
 
   /** Drops the TCP connection without DISCONNECT, as a crash or network loss would: the broker publishes the will. */
