@@ -32,12 +32,13 @@ import org.jboss.logging.Logger;
  * {@code fwi/v1/dev/{deviceId}/ota/get} (through {@link BlockPublisherSettings#requestFilter()}, a
  * shared subscription by default, so several instances split the load) and answers each with a
  * {@code BlockResponse} on {@code fwi/v1/dev/{deviceId}/ota/block}, QoS 1, not retained: the
- * block's bytes and their SHA-256, read from the {@link ModelStore}, or a {@code BlockError}:
+ * block's bytes and their SHA-256, read from the {@link ModelStore}, or a {@code BlockError}
+ * (which files exist and their block size come from a {@link BlockCatalog}, normally the registry):
  * <ul>
  *   <li>RATE_LIMITED with {@code retry_after_ms} when the device exceeds its token bucket (blocks
  *       and/or bytes per second), or the work queue is full; checked first, so hammering with
  *       bad requests is limited too;
- *   <li>UNKNOWN_MODEL if {@code model_sha256} is not a registered file;
+ *   <li>UNKNOWN_MODEL if {@code model_sha256} is not a file the catalog names;
  *   <li>NOT_ALLOWED if {@link BlockAccess} refuses the device;
  *   <li>OUT_OF_RANGE if {@code block_index} is not below the file's block count;
  *   <li>RANGE_MISMATCH if {@code offset_bytes} or {@code length_bytes} disagree with the index and
@@ -83,7 +84,7 @@ public final class BlockPublisher implements AutoCloseable {
     }
   }
 
-  private final ModelRegistry registry;
+  private final BlockCatalog catalog;
   private final ModelStore store;
   private final BlockPublisherSettings settings;
   private final BlockAccess access;
@@ -106,14 +107,19 @@ public final class BlockPublisher implements AutoCloseable {
    *
    * @param access asked for every request that names a registered file; {@link BlockAccess#ALLOW_ALL} to allow all
    */
-  public BlockPublisher(ModelRegistry registry, MqttSettings mqtt, BlockPublisherSettings settings, BlockAccess access) {
-    this(registry, mqtt, settings, access, System::nanoTime);
+  public BlockPublisher(ModelRegistry registry, MqttSettings mqtt, BlockPublisherSettings settings,
+      BlockAccess access) {
+    this(registry.store(), registry::blockLayout, mqtt, settings, access);
   }
 
-  BlockPublisher(ModelRegistry registry, MqttSettings mqtt, BlockPublisherSettings settings, BlockAccess access,
-      java.util.function.LongSupplier nanoClock) {
-    this.registry = registry;
-    this.store = registry.store();
+  /**
+   * A publisher serving the files {@code catalog} names from {@code store}, for an instance that
+   * does not own the registry; call {@link #start()} to connect.
+   */
+  public BlockPublisher(ModelStore store, BlockCatalog catalog, MqttSettings mqtt, BlockPublisherSettings settings,
+      BlockAccess access) {
+    this.catalog = catalog;
+    this.store = store;
     this.settings = settings;
     this.access = access;
     for (BlockErrorCode c : BlockErrorCode.values()) {
@@ -122,7 +128,7 @@ public final class BlockPublisher implements AutoCloseable {
       }
     }
     this.limiter = new DeviceRateLimiter(settings.deviceBlocksPerSecond(), settings.deviceBurstBlocks(),
-        settings.deviceBytesPerSecond(), settings.deviceBurstBytes(), nanoClock);
+        settings.deviceBytesPerSecond(), settings.deviceBurstBytes(), System::nanoTime);
     AtomicInteger n = new AtomicInteger();
     this.workers = new ThreadPoolExecutor(settings.workerThreads(), settings.workerThreads(), 0, TimeUnit.MILLISECONDS,
         new ArrayBlockingQueue<>(settings.queueCapacity()), r -> {
@@ -218,7 +224,7 @@ public final class BlockPublisher implements AutoCloseable {
       return;
     }
     String hex = HexFormat.of().formatHex(sha.toByteArray());
-    Optional<BlockLayout> found = registry.blockLayout(hex);
+    Optional<BlockLayout> found = catalog.layout(hex);
     long index = Integer.toUnsignedLong(q.getBlockIndex());
     if (found.isEmpty()) {
       error(r, BlockErrorCode.BLOCK_ERROR_CODE_UNKNOWN_MODEL, "no registered model has sha256 " + hex, 0);

@@ -16,7 +16,8 @@ import org.eclipse.paho.mqttv5.common.util.MqttTopicValidator;
  * @param workerThreads threads reading blocks and publishing responses ({@code fwi.ota.blocks.worker-threads}, default 4)
  * @param queueCapacity requests waiting for a worker; beyond it a request is answered RATE_LIMITED
  *     at once ({@code fwi.ota.blocks.queue-capacity}, default 1024)
- * @param deviceBlocksPerSecond per-device block rate, 0 for none ({@code fwi.ota.blocks.device-blocks-per-second}, default 32)
+ * @param deviceBlocksPerSecond per-device block rate, 0 for none
+ *     ({@code fwi.ota.blocks.device-blocks-per-second}, default 32)
  * @param deviceBurstBlocks per-device block burst ({@code fwi.ota.blocks.device-burst-blocks}, default 16)
  * @param deviceBytesPerSecond per-device byte rate, 0 for none ({@code fwi.ota.blocks.device-bytes-per-second}, default 0)
  * @param deviceBurstBytes per-device byte burst ({@code fwi.ota.blocks.device-burst-bytes}, default 2 MiB)
@@ -24,7 +25,8 @@ import org.eclipse.paho.mqttv5.common.util.MqttTopicValidator;
  *     default 60 s): a block queued for an offline device is useless once the device has timed out
  * @param publishSlotWait longest a worker waits for an in-flight slot before dropping a response
  *     (the device asks again) ({@code fwi.ota.blocks.publish-slot-wait-ms}, default 5000)
- * @param internalRetryAfterMs {@code retry_after_ms} of INTERNAL answers ({@code fwi.ota.blocks.internal-retry-after-ms}, default 2000)
+ * @param internalRetryAfterMs {@code retry_after_ms} of INTERNAL answers
+ *     ({@code fwi.ota.blocks.internal-retry-after-ms}, default 2000)
  * @param overloadRetryAfterMs {@code retry_after_ms} of answers to requests that found the queue full
  *     ({@code fwi.ota.blocks.overload-retry-after-ms}, default 1000)
  */

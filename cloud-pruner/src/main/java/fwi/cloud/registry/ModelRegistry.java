@@ -117,7 +117,7 @@ public final class ModelRegistry implements AutoCloseable {
     return new ModelRegistry(dir, store, signer, settings, clock);
   }
 
-  /** As {@link #open(Path, ModelStore, ManifestSigner, RegistrySettings, Clock)}, files under {@code dir/blobs}, UTC clock. */
+  /** As {@link #open(Path, ModelStore, ManifestSigner, RegistrySettings, Clock)}; files in {@code dir/blobs}, UTC. */
   public static ModelRegistry open(Path dir, ManifestSigner signer, RegistrySettings settings) throws IOException {
     return open(dir, new ModelStore(dir), signer, settings, Clock.systemUTC());
   }
@@ -282,7 +282,11 @@ public final class ModelRegistry implements AutoCloseable {
     return signer.sign(manifestBody(profile, version, targets));
   }
 
-  /** A signed rollback to {@code toVersion} for every device of the profile; see {@link #rollbackManifest(String, long, long, List)}. */
+  /**
+   * A signed rollback to {@code toVersion} for every device of the profile.
+   *
+   * @see #rollbackManifest(String, long, long, List)
+   */
   public SignedManifest rollbackManifest(String profile, long toVersion, long fromVersion) throws IOException {
     return rollbackManifest(profile, toVersion, fromVersion, List.of());
   }

@@ -31,6 +31,7 @@ import java.util.OptionalLong;
 public final class ModelStore {
   private static final String SUFFIX = ".onnx";
   private static final int COPY_BUFFER_BYTES = 1 << 16;
+  private static final long STALE_TEMPORARY_MS = 3_600_000;
 
   private final Path blobs;
 
@@ -41,6 +42,19 @@ public final class ModelStore {
    */
   public ModelStore(Path dir) throws IOException {
     this.blobs = Files.createDirectories(dir.resolve("blobs"));
+    removeStaleTemporaryFiles();
+  }
+
+  /** Temporary files a crash left behind; an hour old, so no other process is still writing them. */
+  private void removeStaleTemporaryFiles() throws IOException {
+    long cutoff = System.currentTimeMillis() - STALE_TEMPORARY_MS;
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(blobs, ".*.tmp")) {
+      for (Path p : s) {
+        if (Files.getLastModifiedTime(p).toMillis() < cutoff) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
   }
 
   /**

@@ -12,7 +12,6 @@ import fwi.proto.v1.BlockRequest;
 import fwi.testing.MosquittoBroker;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -61,6 +61,7 @@ class BlockServingBenchmark {
   private static final int BLOCK = 64 * 1024;
   private static final Duration TIMEOUT = Duration.ofMinutes(5);
   private static final Path MOSQUITTO_SUB = Path.of("/usr/bin/mosquitto_sub");
+  private static final Path STDBUF = Path.of("/usr/bin/stdbuf");
 
   @TempDir
   Path dir;
@@ -179,29 +180,31 @@ class BlockServingBenchmark {
   }
 
   /** A mosquitto_sub that exits after {@code count} messages; returns once it is subscribed. */
-  private static Process subscriber(MosquittoBroker broker, String device, int count) throws IOException {
-    Process p = new ProcessBuilder(MOSQUITTO_SUB.toString(), "-p", Integer.toString(broker.port()), "-h", "127.0.0.1",
-        "-V", "mqttv5", "-q", "1", "-t", "fwi/v1/dev/" + device + "/ota/block", "-C", Integer.toString(count), "-N",
-        "-d").redirectErrorStream(true).start();
-    InputStream out = p.getInputStream();
-    BufferedReader lines = new BufferedReader(new InputStreamReader(out, StandardCharsets.ISO_8859_1));
-    for (String line = lines.readLine(); ; line = lines.readLine()) {
-      if (line == null) {
-        throw new IOException("mosquitto_sub for " + device + " exited before subscribing");
-      }
-      if (line.contains("Received SUBACK")) {
-        break;
-      }
+  private static Process subscriber(MosquittoBroker broker, String device, int count) throws Exception {
+    List<String> command = new ArrayList<>();
+    if (Files.isExecutable(STDBUF)) {
+      command.addAll(List.of(STDBUF.toString(), "-oL")); // its debug lines, SUBACK first, unbuffered
     }
-    Thread drain = new Thread(() -> {
-      try {
-        lines.transferTo(java.io.Writer.nullWriter());
+    command.addAll(List.of(MOSQUITTO_SUB.toString(), "-p", Integer.toString(broker.port()), "-h", "127.0.0.1", "-V",
+        "mqttv5", "-q", "1", "-t", "fwi/v1/dev/" + device + "/ota/block", "-C", Integer.toString(count), "-N", "-d"));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    CompletableFuture<Void> subscribed = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(p.getInputStream(),
+          StandardCharsets.ISO_8859_1))) {
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+          if (!subscribed.isDone() && line.contains("received SUBACK")) {
+            subscribed.complete(null);
+          }
+        }
       } catch (IOException e) {
-        // process ended
+        // the process ended
       }
-    });
-    drain.setDaemon(true);
-    drain.start();
+      subscribed.completeExceptionally(new IOException("mosquitto_sub for " + device + " ended before subscribing"));
+    }, "mosquitto_sub-" + device);
+    reader.setDaemon(true);
+    reader.start();
+    subscribed.get(20, TimeUnit.SECONDS);
     return p;
   }
 

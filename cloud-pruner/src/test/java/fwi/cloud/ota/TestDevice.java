@@ -81,7 +81,8 @@ final class TestDevice implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     for (int i = 0; i < layout.blockCount(); i++) {
       if (!slots.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-        throw new AssertionError("device " + id + ": no response freed a slot within " + timeout.toMillis() + " ms at block " + i);
+        throw new AssertionError("device " + id + ": no response freed a slot within " + timeout.toMillis()
+            + " ms at block " + i);
       }
       int index = i;
       request(layout, i).whenComplete((r, e) -> {

@@ -22,7 +22,7 @@ final class TestKeys {
         + "\n-----END PRIVATE KEY-----\n";
   }
 
-  /** Base64 of the raw 32 bytes: the tail of the X.509 encoding, as {@code openssl pkey -pubout -outform DER | tail -c 32}. */
+  /** Base64 of the raw 32 bytes: the X.509 encoding's tail ({@code openssl pkey -pubout -outform DER | tail -c 32}). */
   static String raw(java.security.PublicKey k) {
     byte[] der = k.getEncoded();
     return Base64.getEncoder().encodeToString(java.util.Arrays.copyOfRange(der, der.length - 32, der.length));
