@@ -83,7 +83,7 @@ final class MqttLane {
     this.lastError = lastError;
     this.clientId = settings.mqttClientId(index);
     this.sink = sink;
-    this.sockets = NoDelaySockets.factory(settings.tls());
+    this.sockets = (settings.tls() ? fwi.runtime.net.NoDelaySockets.tls() : fwi.runtime.net.NoDelaySockets.plain());
     this.connector = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "fwi-bridge-connect-" + clientId));
     this.forwarder = daemon(this::forwardLoop, "fwi-bridge-forward-" + clientId);
     this.backoffMs = settings.reconnectMinDelay().toMillis();

@@ -85,7 +85,7 @@ class BridgeBenchmark {
       MqttConnectionOptions o = new MqttConnectionOptions();
       o.setCleanStart(true);
       o.setConnectionTimeout(10);
-      o.setSocketFactory(NoDelaySockets.factory(false));
+      o.setSocketFactory(fwi.runtime.net.NoDelaySockets.plain());
       IMqttToken t = client.connect(o);
       t.waitForCompletion(10_000);
       MqttProperties p = t.getResponseProperties();
