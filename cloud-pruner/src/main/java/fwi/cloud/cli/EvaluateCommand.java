@@ -75,7 +75,7 @@ final class EvaluateCommand extends CliCommand {
         return ds.fileNumbers();
       }
       case "validation", "test" -> {
-        DatasetSplit s = TrainingOptions.resolveSplit(ds, split);
+        DatasetSplit s = DatasetSplit.resolve(ds, split);
         List<Integer> f = files.equals("test") ? s.test() : s.validation();
         if (f.isEmpty()) {
           throw new IllegalArgumentException("the split of " + ds.fileNumbers() + " by '" + split + "' has no " + files

@@ -67,36 +67,7 @@ final class TrainingOptions {
   }
 
   DatasetSplit split(OpenFwiDataset ds) {
-    return resolveSplit(ds, split);
-  }
-
-  static DatasetSplit resolveSplit(OpenFwiDataset ds, String spec) {
-    List<Integer> files = ds.fileNumbers();
-    if (files.isEmpty()) {
-      throw new IllegalArgumentException(ds.folder() + " holds no dataN.npy/modelN.npy pairs");
-    }
-    DatasetSplit s;
-    if (spec.equals("openfwi") || spec.equals("auto") && files.stream().anyMatch(f -> f > 48)) {
-      s = DatasetSplit.openFwi(files);
-    } else if (spec.equals("auto")) {
-      s = files.size() == 2 ? new DatasetSplit(files.subList(0, 1), files.subList(1, 2), List.of())
-          : DatasetSplit.fractions(files, 0.8, 0.1);
-    } else {
-      String[] p = spec.split(",");
-      if (p.length != 2) {
-        throw new IllegalArgumentException("--split must be auto, openfwi or T,V fractions, but was '" + spec + "'");
-      }
-      try {
-        s = DatasetSplit.fractions(files, Double.parseDouble(p[0].trim()), Double.parseDouble(p[1].trim()));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--split fractions must be numbers, but were '" + spec + "'");
-      }
-    }
-    if (s.validation().isEmpty()) {
-      throw new IllegalArgumentException("training needs at least one validation file, but the split of " + files
-          + " by '" + spec + "' leaves none (a folder needs at least two file pairs)");
-    }
-    return s;
+    return DatasetSplit.resolve(ds, split);
   }
 
   /** Progress on standard error and epoch lines on standard output. */

@@ -56,4 +56,40 @@ public record DatasetSplit(List<Integer> train, List<Integer> validation, List<I
     return new DatasetSplit(sorted.subList(0, nTrain), sorted.subList(nTrain, nTrain + nVal),
         sorted.subList(nTrain + nVal, n));
   }
+
+  /**
+   * The split {@code spec} names for the files of {@code ds}: {@code openfwi} (the benchmark's file
+   * numbers), {@code auto} (openfwi for a full-size folder, else 80/10/10, or 1/1 for two files) or
+   * {@code T,V} fractions.
+   *
+   * @throws IllegalArgumentException naming the folder or the spec if the split leaves no validation file
+   */
+  public static DatasetSplit resolve(OpenFwiDataset ds, String spec) {
+    List<Integer> files = ds.fileNumbers();
+    if (files.isEmpty()) {
+      throw new IllegalArgumentException(ds.folder() + " holds no dataN.npy/modelN.npy pairs");
+    }
+    DatasetSplit s;
+    if (spec.equals("openfwi") || spec.equals("auto") && files.stream().anyMatch(f -> f > 48)) {
+      s = openFwi(files);
+    } else if (spec.equals("auto")) {
+      s = files.size() == 2 ? new DatasetSplit(files.subList(0, 1), files.subList(1, 2), List.of())
+          : fractions(files, 0.8, 0.1);
+    } else {
+      String[] p = spec.split(",");
+      if (p.length != 2) {
+        throw new IllegalArgumentException("the split (--split, fwi.compression.split) must be auto, openfwi or T,V fractions, but was '" + spec + "'");
+      }
+      try {
+        s = fractions(files, Double.parseDouble(p[0].trim()), Double.parseDouble(p[1].trim()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("the split fractions must be numbers, but were '" + spec + "'");
+      }
+    }
+    if (s.validation().isEmpty()) {
+      throw new IllegalArgumentException("training needs at least one validation file, but the split of " + files
+          + " by '" + spec + "' leaves none (a folder needs at least two file pairs)");
+    }
+    return s;
+  }
 }

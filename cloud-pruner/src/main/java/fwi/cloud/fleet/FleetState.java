@@ -49,6 +49,7 @@ public final class FleetState {
   private final Map<String, Long> highest = new HashMap<>();
   private final Map<String, Deque<Window>> windowsByDevice = new HashMap<>();
   private final List<TelemetryListener> listeners = new ArrayList<>();
+  private final List<OtaListener> otaListeners = new ArrayList<>();
   private long duplicates;
 
   private static final class Mutable {
@@ -72,6 +73,15 @@ public final class FleetState {
 
   public synchronized void addListener(TelemetryListener l) {
     listeners.add(l);
+  }
+
+  /** Hears every OTA status that is not a duplicate (rollouts follow their devices' updates). */
+  public interface OtaListener {
+    void onOtaStatus(String deviceId, OtaStatus status);
+  }
+
+  public synchronized void addOtaListener(OtaListener l) {
+    otaListeners.add(l);
   }
 
   private boolean fresh(String deviceId, String stream, Header h) {
@@ -134,6 +144,9 @@ public final class FleetState {
           return false;
         }
         d.ota = s.getState().name().replace("OTA_STATE_", "");
+        for (OtaListener l : otaListeners) {
+          l.onOtaStatus(id, s);
+        }
       }
       default -> {
         return false;

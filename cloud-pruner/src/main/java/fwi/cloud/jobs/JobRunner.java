@@ -31,7 +31,7 @@ public final class JobRunner implements AutoCloseable {
 
   /** Progress of a running job. */
   public interface Progress {
-    /** Enters {@code phase} at {@code percent} of the whole job. */
+    /** Enters {@code phase} (or, already in it, moves on) at {@code percent} of the whole job. */
     void phase(PrunePhase phase, double percent);
 
     /** Adds figures (params, MACs, quality, latency) to the report. */
@@ -86,9 +86,11 @@ public final class JobRunner implements AutoCloseable {
       @Override
       public void phase(PrunePhase phase, double percent) {
         synchronized (r) {
-          long now = System.currentTimeMillis();
-          r.addPhaseTimingsBuilder().setPhase(r.getPhase()).setWallTimeMs(now - phaseStart[0]);
-          phaseStart[0] = now;
+          if (phase != r.getPhase()) {
+            long now = System.currentTimeMillis();
+            r.addPhaseTimingsBuilder().setPhase(r.getPhase()).setWallTimeMs(now - phaseStart[0]);
+            phaseStart[0] = now;
+          }
           r.setPhase(phase).setProgressPercent(Math.max(0, Math.min(100, percent)));
           save(job, r);
         }

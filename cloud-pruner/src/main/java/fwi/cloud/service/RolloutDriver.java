@@ -1,0 +1,328 @@
+package fwi.cloud.service;
+
+import fwi.cloud.fleet.FleetState;
+import fwi.cloud.ota.BlockAccess;
+import fwi.cloud.ota.ManifestPublisher;
+import fwi.cloud.registry.ModelRegistry;
+import fwi.cloud.rollout.Rollout;
+import fwi.cloud.rollout.RolloutSettings;
+import fwi.proto.v1.OtaState;
+import fwi.proto.v1.OtaStatus;
+import fwi.proto.v1.SignedManifest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import org.jboss.logging.Logger;
+
+/**
+ * Carries out staged rollouts: starts {@link Rollout}s, feeds them the devices' OTA statuses and
+ * telemetry, and performs their actions — device-targeted manifests for a stage, the profile-wide
+ * manifest for the last one (also written to {@code fwi.models}), and on abort a signed rollback for
+ * the devices that installed the new model, the new model's manifests withdrawn from devices that
+ * had not, and its blocks no longer served. Actions that fail (broker away) are retried on the next
+ * tick, in order; events from the fleet are queued and applied on the clock's thread, so the Kafka feed never waits on MQTT.
+ * Also keeps each profile's <em>current</em> version — the one its devices should
+ * run, and a rollback's target — in {@code current-models.properties}. Thread-safe (one lock).
+ */
+final class RolloutDriver implements BlockAccess {
+  private static final Logger LOG = Logger.getLogger(RolloutDriver.class);
+  private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(10);
+
+  /** An action of {@code rollout}, or (rollout null) publishing {@code version} profile-wide as current. */
+  private record Pending(Rollout rollout, Rollout.Action action, String profile, long version) {
+  }
+
+  private final ModelRegistry registry;
+  private final ManifestPublisher manifests;
+  private final KafkaOut kafka;
+  private final RolloutSettings settings;
+  private final LongSupplier clock;
+  private final Path currentFile;
+  private final Map<String, Rollout> rollouts = new LinkedHashMap<>();
+  private final Map<String, String> profileOf = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> profileWide = new ConcurrentHashMap<>();
+  private final Deque<Pending> pending = new ArrayDeque<>();
+  private final java.util.Queue<Runnable> events = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final Set<String> withdrawn = ConcurrentHashMap.newKeySet();
+  private final Map<String, Long> current = new TreeMap<>();
+  private int counter;
+
+  RolloutDriver(ModelRegistry registry, ManifestPublisher manifests, KafkaOut kafka, RolloutSettings settings,
+      Path stateDir, LongSupplier clock) throws IOException {
+    this.registry = registry;
+    this.manifests = manifests;
+    this.kafka = kafka;
+    this.settings = settings;
+    this.clock = clock;
+    this.currentFile = stateDir.resolve("current-models.properties");
+    if (Files.exists(currentFile)) {
+      Properties p = new Properties();
+      try (var in = Files.newBufferedReader(currentFile, StandardCharsets.UTF_8)) {
+        p.load(in);
+      }
+      for (String k : p.stringPropertyNames()) {
+        try {
+          current.put(k, Long.parseLong(p.getProperty(k).trim()));
+        } catch (NumberFormatException e) {
+          throw new IOException(currentFile + ": version of profile " + k + " must be a number, but was '"
+              + p.getProperty(k) + "'");
+        }
+      }
+    }
+  }
+
+  /** The version a profile's devices should run (0: none yet). */
+  synchronized long current(String profile) {
+    return current.getOrDefault(profile, 0L);
+  }
+
+  /** Makes {@code version} the profile's current model and publishes its manifest profile-wide. */
+  synchronized void setCurrent(String profile, long version) throws IOException {
+    current.put(profile, version);
+    saveCurrent();
+    SignedManifest m = registry.manifest(profile, version);
+    kafka.manifest(profile, m);
+    pending.add(new Pending(null, new Rollout.Action.ProfileWide(), profile, version));
+    drain();
+  }
+
+  private void saveCurrent() throws IOException {
+    StringBuilder sb = new StringBuilder("# current model version per profile (fleet service)\n");
+    current.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+    Path tmp = currentFile.resolveSibling(currentFile.getFileName() + ".tmp");
+    Files.writeString(tmp, sb, StandardCharsets.UTF_8);
+    Files.move(tmp, currentFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /**
+   * Starts rolling {@code toVersion} out to {@code devices} of {@code profile}, from the profile's
+   * current version.
+   *
+   * @throws IllegalStateException if a rollout of the profile is still running or paused
+   * @throws IllegalArgumentException if there is no device, or the version is not newer than the current one
+   */
+  synchronized Rollout start(String profile, long toVersion, double predictedP95Ms, double sloMs,
+      List<String> devices) {
+    for (Rollout r : rollouts.values()) {
+      if (profileOf.get(r.status().id()).equals(profile)
+          && (r.state() == Rollout.State.RUNNING || r.state() == Rollout.State.PAUSED)) {
+        throw new IllegalStateException("rollout " + r.status().id() + " of profile " + profile + " is still "
+            + r.state().name().toLowerCase() + "; abort it first");
+      }
+    }
+    long from = current(profile);
+    if (toVersion <= from) {
+      throw new IllegalArgumentException("version " + toVersion + " of profile " + profile
+          + " must be newer than the current version " + from);
+    }
+    List<String> order = new ArrayList<>(devices);
+    order.sort(Comparator.comparing(RolloutDriver::hash));
+    String id = String.format("%s-v%d-%d", profile, toVersion, ++counter);
+    Rollout r = new Rollout(id, profile, from, toVersion, predictedP95Ms, sloMs, order, settings);
+    rollouts.put(id, r);
+    profileOf.put(id, profile);
+    LOG.infof("rollout %s: version %d -> %d to %d device(s), stages %s, predicted p95 %.1f ms, SLO %.1f ms", id, from,
+        toVersion, order.size(), settings.stages(), predictedP95Ms, sloMs);
+    enqueue(r, r.start(clock.getAsLong()));
+    drain();
+    return r;
+  }
+
+  synchronized List<Rollout.Status> all() {
+    return rollouts.values().stream().map(Rollout::status).toList();
+  }
+
+  synchronized Optional<Rollout.Status> status(String id) {
+    return Optional.ofNullable(rollouts.get(id)).map(Rollout::status);
+  }
+
+  /** Whether a rollout of {@code profile} is running or paused. */
+  synchronized boolean active(String profile) {
+    return rollouts.values().stream().anyMatch(r -> profileOf.get(r.status().id()).equals(profile)
+        && (r.state() == Rollout.State.RUNNING || r.state() == Rollout.State.PAUSED));
+  }
+
+  /**
+   * Operator action on a rollout: pause, resume or abort.
+   *
+   * @throws IllegalArgumentException for another action
+   */
+  synchronized Optional<Rollout.Status> act(String id, String action, String why) {
+    Rollout r = rollouts.get(id);
+    if (r == null) {
+      return Optional.empty();
+    }
+    switch (action) {
+      case "pause" -> r.pause(why);
+      case "resume" -> r.resume();
+      case "abort" -> {
+        enqueue(r, r.abort("aborted by " + why, clock.getAsLong()));
+        drain();
+      }
+      default -> throw new IllegalArgumentException("rollout action must be pause, resume or abort, but was '" + action
+          + "'");
+    }
+    return Optional.of(r.status());
+  }
+
+  /** An OTA status of a device (from {@code fwi.device-events}); applied on the next tick. */
+  void onOtaStatus(String deviceId, OtaStatus s) {
+    events.add(() -> applyOtaStatus(deviceId, s));
+  }
+
+  /** A telemetry window of a device of {@code profile}; applied on the next tick. */
+  void onWindow(String profile, FleetState.Window w) {
+    events.add(() -> applyWindow(profile, w));
+  }
+
+  private void applyOtaStatus(String deviceId, OtaStatus s) {
+    OtaState st = s.getState();
+    boolean ok = st == OtaState.OTA_STATE_ACTIVE && !s.getRollback();
+    boolean bad = st == OtaState.OTA_STATE_REJECTED || st == OtaState.OTA_STATE_FAILED
+        || st == OtaState.OTA_STATE_ROLLED_BACK;
+    if (!ok && !bad) {
+      return;
+    }
+    // A device that leaves the new model (its own health watch, an operator) reports ROLLED_BACK from it.
+    long version = st == OtaState.OTA_STATE_ROLLED_BACK && s.hasFromModel() ? s.getFromModel().getVersion()
+        : s.getToModel().getVersion();
+    String detail = st.name().replace("OTA_STATE_", "") + " " + s.getReason().name().replace("OTA_REASON_", "")
+        + (s.getDetail().isEmpty() ? "" : ": " + s.getDetail());
+    for (Rollout r : rollouts.values()) {
+      enqueue(r, r.onUpdateEnded(deviceId, version, ok, detail, clock.getAsLong()));
+      if (st == OtaState.OTA_STATE_ROLLED_BACK && s.getToModel().getVersion() != version) {
+        enqueue(r, r.onUpdateEnded(deviceId, s.getToModel().getVersion(), false, detail, clock.getAsLong()));
+      }
+    }
+  }
+
+  private void applyWindow(String profile, FleetState.Window w) {
+    for (Rollout r : rollouts.values()) {
+      if (profileOf.get(r.status().id()).equals(profile)) {
+        r.onTelemetry(w.deviceId(), w.modelVersion(), w.inferences(), w.errors(), w.p95Us() / 1000.0);
+      }
+    }
+  }
+
+  /** Advances every rollout and retries actions that failed. */
+  synchronized void tick() {
+    for (Runnable e = events.poll(); e != null; e = events.poll()) {
+      e.run();
+    }
+    long now = clock.getAsLong();
+    for (Rollout r : rollouts.values()) {
+      Rollout.State before = r.state();
+      enqueue(r, r.tick(now));
+      if (before != Rollout.State.COMPLETED && r.state() == Rollout.State.COMPLETED) {
+        Rollout.Status s = r.status();
+        try {
+          current.put(s.profile(), s.toVersion());
+          saveCurrent();
+        } catch (IOException e) {
+          LOG.errorf("rollout %s completed, but recording profile %s's current version failed: %s", s.id(),
+              s.profile(), e.getMessage());
+        }
+        LOG.infof("rollout %s completed: profile %s runs version %d", s.id(), s.profile(), s.toVersion());
+      }
+    }
+    drain();
+  }
+
+  private void enqueue(Rollout r, List<Rollout.Action> actions) {
+    for (Rollout.Action a : actions) {
+      pending.add(new Pending(r, a, "", 0));
+    }
+  }
+
+  private void drain() {
+    while (!pending.isEmpty()) {
+      Pending p = pending.peekFirst();
+      try {
+        execute(p);
+        pending.removeFirst();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (Exception e) {
+        LOG.warnf("rollout action %s failed, retried on the next tick: %s", p.action(), e.getMessage());
+        return;
+      }
+    }
+  }
+
+  private void execute(Pending p) throws Exception {
+    if (p.rollout() == null) {
+      manifests.publishToProfile(registry.manifest(p.profile(), p.version()), PUBLISH_TIMEOUT);
+      return;
+    }
+    Rollout.Status s = p.rollout().status();
+    String profile = s.profile();
+    if (p.action() instanceof Rollout.Action.Target t) {
+      SignedManifest m = registry.manifestFor(profile, s.toVersion(), t.devices());
+      for (String d : t.devices()) {
+        manifests.publishToDevice(d, m, PUBLISH_TIMEOUT);
+      }
+      LOG.infof("rollout %s stage %d: version %d targeted at %s", s.id(), s.stage(), s.toVersion(), t.devices());
+    } else if (p.action() instanceof Rollout.Action.ProfileWide) {
+      SignedManifest m = registry.manifest(profile, s.toVersion());
+      manifests.publishToProfile(m, PUBLISH_TIMEOUT);
+      kafka.manifest(profile, m);
+      profileWide.put(s.id(), true);
+      LOG.infof("rollout %s: version %d published to every device of %s", s.id(), s.toVersion(), profile);
+    } else if (p.action() instanceof Rollout.Action.Rollback b) {
+      withdrawn.add(registry.model(profile, s.toVersion()).orElseThrow().sha256Hex());
+      if (s.fromVersion() > 0 && !b.devices().isEmpty()) {
+        SignedManifest back = registry.rollbackManifest(profile, s.fromVersion(), s.toVersion(), b.devices());
+        for (String d : b.devices()) {
+          manifests.publishToDevice(d, back, PUBLISH_TIMEOUT);
+        }
+      }
+      for (Map.Entry<String, Rollout.DeviceState> e : s.devices().entrySet()) {
+        if (!b.devices().contains(e.getKey()) && e.getValue() != Rollout.DeviceState.WAITING) {
+          manifests.clearDevice(e.getKey(), PUBLISH_TIMEOUT);
+        }
+      }
+      if (profileWide.getOrDefault(s.id(), false) && s.fromVersion() > 0) {
+        SignedManifest back = registry.rollbackManifest(profile, s.fromVersion(), s.toVersion());
+        manifests.publishToProfile(back, PUBLISH_TIMEOUT);
+        kafka.manifest(profile, back);
+      }
+      LOG.warnf("rollout %s aborted (%s): rolled back %s to version %d", s.id(), b.reason(), b.devices(),
+          s.fromVersion());
+    }
+  }
+
+  /** Blocks of a model withdrawn by an aborted rollout are not served any more. */
+  @Override
+  public boolean mayDownload(String deviceId, String modelSha256Hex) {
+    return !withdrawn.contains(modelSha256Hex);
+  }
+
+  private static String hash(String deviceId) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(deviceId.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
+  }
+}

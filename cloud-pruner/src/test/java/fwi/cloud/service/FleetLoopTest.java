@@ -1,0 +1,302 @@
+package fwi.cloud.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fwi.cloud.bridge.BridgeSettings;
+import fwi.cloud.bridge.KafkaTopics;
+import fwi.cloud.fleet.DeviceView;
+import fwi.cloud.fleet.FleetState;
+import fwi.cloud.jobs.JobStore;
+import fwi.cloud.model.InversionNet;
+import fwi.cloud.model.InversionNetConfig;
+import fwi.cloud.model.OnnxModels;
+import fwi.cloud.ota.BlockPublisherSettings;
+import fwi.cloud.ota.MqttSettings;
+import fwi.cloud.planner.PlannerSettings;
+import fwi.cloud.profile.ProfileCatalog;
+import fwi.cloud.profile.ProfileSpec;
+import fwi.cloud.prune.Criterion;
+import fwi.cloud.registry.RegistrySettings;
+import fwi.cloud.registry.SigningKeys;
+import fwi.cloud.rollout.Rollout;
+import fwi.cloud.rollout.RolloutSettings;
+import fwi.cloud.testing.EdgeAgentProcess;
+import fwi.cloud.testing.KafkaBroker;
+import fwi.cloud.testing.TopicReader;
+import fwi.cloud.train.Compressor;
+import fwi.cloud.train.ToyData;
+import fwi.cloud.train.TrainingConfig;
+import fwi.proto.v1.InferenceResult;
+import fwi.proto.v1.JobEvent;
+import fwi.proto.v1.ManifestBody;
+import fwi.proto.v1.PruneJobState;
+import fwi.proto.v1.SignedManifest;
+import fwi.testing.MosquittoBroker;
+import fwi.testing.Poll;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPairGenerator;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The closed loop end to end, every part real: Mosquitto and Kafka (KRaft) in child processes, three
+ * edge agents (child JVMs running ONNX Runtime on synthetic gathers) of two hardware profiles, and
+ * the fleet service. The service first runs with an SLO nobody misses, to learn what the agents
+ * measure here, and is restarted with profile {@code e2e-slow}'s SLO at 40 % of that, so: telemetry
+ * reaches Kafka through the bridge → the planner sees the breach → a job
+ * compresses the base model → the registry signs it → a two-stage rollout (canary, then all) → both
+ * agents swap and their p95 falls under the SLO. Kafka is stopped for a while during the job. Then a
+ * deliberately slow model is uploaded: it is stopped at the canary and the canary returns to the
+ * good model, the other agent never gets it. Finally every result the agents produced is in Kafka,
+ * in sequence, without a gap.
+ */
+class FleetLoopTest {
+  private static final String SLOW = "e2e-slow";
+  private static final String FAST = "e2e-fast";
+
+  @TempDir
+  Path tmp;
+
+  private final List<AutoCloseable> open = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      try {
+        open.get(i).close();
+      } catch (Exception e) {
+        // keep closing the rest
+      }
+    }
+  }
+
+  private <T extends AutoCloseable> T keep(T t) {
+    open.add(t);
+    return t;
+  }
+
+  @Test
+  void sloBreachCompressesSignsAndRollsOutAndABrokenModelStopsAtTheCanary() throws Exception {
+    MosquittoBroker mqtt = keep(MosquittoBroker.launch());
+    KafkaBroker kafka = keep(KafkaBroker.launch());
+    var kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    SigningKeys keys = SigningKeys.builder().privateKey("e2e", kp.getPrivate()).active("e2e").build();
+    Path base = tmp.resolve("base.onnx");
+    byte[] baseBytes = InversionNet.build(InversionNetConfig.defaults().withWidth(0.5).withSeed(3)).toByteArray();
+    Files.write(base, baseBytes);
+    Path data = ToyData.write(tmp.resolve("data"), 3, 4, 21);
+
+    List<EdgeAgentProcess> slow = new ArrayList<>();
+    for (String id : List.of("slow-1", "slow-2")) {
+      slow.add(agent(id, SLOW, mqtt, keys, base));
+    }
+    EdgeAgentProcess fast = agent("fast-1", FAST, mqtt, keys, base);
+    List<EdgeAgentProcess> all = new ArrayList<>(slow);
+    all.add(fast);
+
+    // First start: an SLO nobody misses, to see what the agents measure here (one ORT thread each,
+    // sharing two cores with the brokers and the service). The bridge's MQTT session outlives the stop.
+    CloudService first = new CloudService(settings(kafka, mqtt, keys, base, data, 1e6));
+    first.start();
+    for (EdgeAgentProcess a : all) {
+      a.start();
+    }
+    Poll.until(() -> first.fleet().devices().stream().filter(DeviceView::online).count() == 3
+        && first.referenceProblem().isEmpty()
+        && first.fleet().profileLatency(SLOW, now()).map(l -> l.inferences() >= 30).orElse(false),
+        Duration.ofSeconds(90), () -> "three devices online and 30 inferences of " + SLOW + ", but the fleet shows "
+            + first.fleet().devices() + "; planning: " + first.referenceProblem());
+    double observedMs = first.fleet().profileLatency(SLOW, now()).orElseThrow().p95Ms();
+    first.close();
+    Thread.sleep(3_000); // devices keep publishing while no bridge runs: their messages wait in the broker
+
+    // Second start on the same state, with the slow profile's SLO well below what its devices see.
+    double sloMs = 0.4 * observedMs;
+    CloudService cloud = keep(new CloudService(settings(kafka, mqtt, keys, base, data, sloMs)));
+    cloud.start();
+
+    // 1. The fleet state is rebuilt from Kafka: three devices online with their profiles.
+    Poll.until(() -> cloud.fleet().devices().stream().filter(DeviceView::online).count() == 3,
+        Duration.ofSeconds(60), () -> "three devices online, but the fleet shows " + cloud.fleet().devices());
+    // 2. The breach starts a job for the slow profile only.
+    Poll.until(() -> !cloud.jobStore().all().isEmpty(), Duration.ofSeconds(90),
+        () -> "a job after the breach; profile latency " + cloud.fleet().profileLatency(SLOW, now()) + ", planning: "
+            + cloud.referenceProblem());
+    JobStore.Entry job = cloud.jobStore().all().get(0);
+    assertEquals(SLOW, job.job().getProfile().getName());
+    assertTrue(job.job().getRequestedBy().startsWith("slo_breach"), job.job().getRequestedBy());
+
+    // 3. Kafka goes away for a while during the job; devices keep publishing into MQTT.
+    kafka.stop();
+    Thread.sleep(8_000);
+    kafka.start();
+
+    // 4. The job registers a signed model; the rollout goes canary → all and completes.
+    Poll.until(() -> cloud.rollouts().stream().anyMatch(r -> r.state() == Rollout.State.COMPLETED),
+        Duration.ofSeconds(240), () -> "a completed rollout; jobs " + cloud.jobStore().all().stream()
+            .map(e -> e.report().getState() + " " + e.report().getPhase() + " " + e.report().getErrorDetail()).toList()
+            + ", rollouts " + cloud.rollouts());
+    Rollout.Status done = cloud.rollouts().get(0);
+    assertEquals(2, done.toVersion());
+    assertEquals(2, cloud.currentVersion(SLOW));
+    assertEquals(List.of(1, 2), done.stages().stream().map(s -> s.devices()).toList());
+    for (EdgeAgentProcess a : slow) {
+      Poll.until(() -> version(a) == 2, Duration.ofSeconds(30), () -> a.deviceId() + " on version 2");
+    }
+    assertEquals(1, version(fast), "the fast profile keeps its model");
+    // Their latency on the new model is under the SLO (the last stage's gate checked the same).
+    Poll.until(() -> cloud.fleet().profileLatency(SLOW, now())
+        .map(l -> l.p95MsByModel().containsKey(cloud.registry().model(SLOW, 2).orElseThrow().sha256Hex())).orElse(false),
+        Duration.ofSeconds(30), () -> "telemetry of version 2");
+    double p95New = cloud.fleet().profileLatency(SLOW, now()).orElseThrow().p95MsByModel()
+        .get(cloud.registry().model(SLOW, 2).orElseThrow().sha256Hex());
+    assertTrue(p95New < sloMs, "p95 on the compressed model " + p95New + " ms must be under the SLO " + sloMs + " ms");
+    assertTrue(done.stages().get(1).p95Ms() <= sloMs, done.toString());
+
+    // 5. A broken model (four times the MACs, announced as fast) stops at the canary and is rolled back.
+    byte[] broken = InversionNet.build(InversionNetConfig.defaults().withWidth(1.0).withSeed(4)).toByteArray();
+    CloudService.Upload up = cloud.registerModel(SLOW, broken, true, OptionalDouble.of(done.stages().get(1).p95Ms()));
+    String bad = up.rollout().orElseThrow().id();
+    String canary = up.rollout().orElseThrow().stages().get(0).devices() == 1
+        ? up.rollout().get().devices().keySet().iterator().next() : "";
+    Poll.until(() -> cloud.rollout(bad).orElseThrow().state() == Rollout.State.ABORTED, Duration.ofSeconds(120),
+        () -> "the broken model's rollout aborted, but it is " + cloud.rollout(bad));
+    Rollout.Status aborted = cloud.rollout(bad).orElseThrow();
+    assertEquals(1, aborted.stage(), "stopped at the canary stage: " + aborted);
+    for (EdgeAgentProcess a : slow) {
+      Poll.until(() -> version(a) == 2, Duration.ofSeconds(60),
+          () -> a.deviceId() + " back on / still on version 2, but runs " + version(a) + "; rollout " + aborted);
+    }
+    EdgeAgentProcess other = slow.stream().filter(a -> !a.deviceId().equals(canary)).findFirst().orElseThrow();
+    assertFalse(other.log().contains("inversionnet-e2e-slow-v3"), "the second device never saw version 3");
+    assertEquals(2, cloud.currentVersion(SLOW));
+
+    // 6. The job's progress and the published manifests are on Kafka, keyed by profile.
+    try (TopicReader jobsTopic = kafka.reader(KafkaTopics.JOBS); TopicReader models = kafka.reader(KafkaTopics.MODELS)) {
+      List<JobEvent> events = jobsTopic.awaitCount(r -> r.keyOrEmpty().equals(SLOW), 3, Duration.ofSeconds(30)).stream()
+          .map(r -> parse(JobEvent::parseFrom, r.value())).toList();
+      Poll.until(() -> {
+        jobsTopic.poll(Duration.ofMillis(300));
+        return jobsTopic.matching(r -> parse(JobEvent::parseFrom, r.value()).getReport().getState()
+            == PruneJobState.PRUNE_JOB_STATE_SUCCEEDED).size() == 1;
+      }, Duration.ofSeconds(30), () -> "the job's final report on fwi.jobs");
+      assertTrue(events.get(0).hasJob(), "the job request comes first: " + events.get(0));
+      List<ManifestBody> published = models.awaitCount(r -> r.keyOrEmpty().equals(SLOW), 2, Duration.ofSeconds(30))
+          .stream().map(r -> parse(ManifestBody::parseFrom, parse(SignedManifest::parseFrom, r.value()).getBody()
+              .toByteArray())).toList();
+      assertEquals(List.of(1L, 2L), published.stream().map(ManifestBody::getVersion).toList(),
+          "fwi.models: the base model, then version 2 when it went profile-wide (version 3 never did)");
+    }
+
+    // 7. Nothing lost: every result each agent produced is in Kafka, in sequence, without a gap.
+    Map<String, Long> produced = new HashMap<>();
+    for (EdgeAgentProcess a : all) {
+      produced.put(a.deviceId(), counter(a, "fwi_inferences_total"));
+      a.stop();
+    }
+    try (TopicReader results = kafka.reader(KafkaTopics.RESULTS)) {
+      Map<String, TreeSet<Long>> seqs = new HashMap<>();
+      Poll.until(() -> {
+        for (TopicReader.Record r : results.poll(Duration.ofMillis(500))) {
+          seqs.computeIfAbsent(r.keyOrEmpty(), k -> new TreeSet<>()).add(sequence(r.value()));
+        }
+        return all.stream().allMatch(a -> seqs.getOrDefault(a.deviceId(), new TreeSet<>()).size() >= 1
+            && seqs.get(a.deviceId()).last() >= produced.get(a.deviceId()));
+      }, Duration.ofSeconds(60), () -> "results up to each agent's last sequence " + produced + ", Kafka has "
+          + summary(seqs));
+      for (EdgeAgentProcess a : all) {
+        TreeSet<Long> s = seqs.get(a.deviceId());
+        assertEquals(s.last() - s.first() + 1, s.size(), a.deviceId() + ": a gap in the result sequences " + summary(seqs));
+        assertEquals(1, s.first(), a.deviceId() + ": results from the first on");
+      }
+    }
+  }
+
+  private interface Parser<T> {
+    T parse(byte[] b) throws Exception;
+  }
+
+  private static <T> T parse(Parser<T> p, byte[] b) {
+    try {
+      return p.parse(b);
+    } catch (Exception e) {
+      throw new AssertionError("undecodable record", e);
+    }
+  }
+
+  private static long now() {
+    return System.currentTimeMillis();
+  }
+
+  private static String summary(Map<String, TreeSet<Long>> seqs) {
+    StringBuilder b = new StringBuilder();
+    seqs.forEach((k, v) -> b.append(k).append(": ").append(v.size()).append(" in [").append(v.first()).append(", ")
+        .append(v.last()).append("] "));
+    return b.toString();
+  }
+
+  private static long sequence(byte[] value) {
+    try {
+      return InferenceResult.parseFrom(value).getHeader().getSequence();
+    } catch (Exception e) {
+      throw new AssertionError("undecodable result in fwi.results", e);
+    }
+  }
+
+  /** The serving model's version, from the agent's metrics. */
+  private static long version(EdgeAgentProcess a) {
+    return counter(a, "fwi_model_version");
+  }
+
+  /** A value of the agent's {@code /q/metrics}; -1 if it cannot be read. */
+  private static long counter(EdgeAgentProcess a, String name) {
+    try {
+      String body = a.get("/q/metrics").body();
+      Matcher m = Pattern.compile("(?m)^" + name + "\\{[^}]*} (\\d+)").matcher(body);
+      return m.find() ? Long.parseLong(m.group(1)) : -1;
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  private EdgeAgentProcess agent(String id, String profile, MosquittoBroker mqtt, SigningKeys keys, Path base)
+      throws Exception {
+    return keep(EdgeAgentProcess.builder(id, mqtt.url()).profile(profile)
+        .trustedKey("e2e", keys.publicKeysBase64().get("e2e")).stateDir(tmp.resolve("agents").resolve(id))
+        .bootstrapModel(base, "inversionnet-base", 1).syntheticIntervalMs(400).telemetryIntervalMs(1000)
+        .property("fwi.inference.ort-threads", "1").property("fwi.ota.health-window-ms", "5000")
+        .property("fwi.ota.health-window-inferences", "10").build());
+  }
+
+  private CloudSettings settings(KafkaBroker kafka, MosquittoBroker mqtt, SigningKeys keys, Path base, Path data,
+      double sloMs) {
+    ProfileCatalog profiles = new ProfileCatalog(List.of(
+        new ProfileSpec(SLOW, 2, 1L << 30, Math.round(sloMs * 1000), 1L << 29, "this machine, throttled", 1.0),
+        new ProfileSpec(FAST, 2, 1L << 30, 1_000_000_000L, 1L << 29, "this machine", 1.0)));
+    TrainingConfig training = TrainingConfig.reference().withBatchSize(4).withLearningRate(1e-3).withSeed(5)
+        .withThreads(1);
+    return new CloudSettings(kafka.bootstrapServers(), mqtt.url(), tmp.resolve("cloud"), 15_000, 500, 60_000, profiles,
+        Optional.of(BridgeSettings.builder(mqtt.url(), kafka.bootstrapServers()).clientId("e2e-bridge").build()), 2,
+        (short) 1, tmp.resolve("cloud/registry"), RegistrySettings.defaults(), keys, MqttSettings.of(mqtt.url(), "e2e-ota"),
+        BlockPublisherSettings.builder().senderId("e2e-ota").build(),
+        new PlannerSettings(3_000, 0.9, 600_000, 0.7, 10), true,
+        new RolloutSettings(List.of(0.5, 1.0), 60_000, 4_000, 8, 0, 0.05, 0.5), true, Optional.of(base),
+        Optional.of(data), "auto", Optional.empty(), 1,
+        new Compressor.Settings(0, 1, Criterion.L1, 1, 1, Compressor.Retrain.NEVER, 0.1, true, 1, training, 3, 1e-3, 2),
+        0.9, 1);
+  }
+}
