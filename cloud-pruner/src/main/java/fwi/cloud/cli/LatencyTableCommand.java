@@ -1,22 +1,16 @@
 package fwi.cloud.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import ai.onnx.proto.OnnxMl.ModelProto;
 import fwi.cloud.latency.LatencyProfiler;
 import fwi.cloud.latency.LatencyTable;
 import fwi.cloud.latency.LayerGrid;
-import fwi.cloud.latency.LayerKey;
-import fwi.cloud.model.InvalidModelException;
-import fwi.cloud.model.InversionNet;
-import fwi.cloud.model.InversionNetConfig;
-import fwi.cloud.model.ModelMetadata;
+import fwi.cloud.latency.UniformInversionNet;
 import fwi.cloud.model.OnnxModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -61,7 +55,8 @@ final class LatencyTableCommand extends CliCommand {
   public Integer call() throws Exception {
     LatencyProfiler.Settings settings = new LatencyProfiler.Settings(threads, warmup, runs, levels, calibrate);
     byte[] bytes = Files.readAllBytes(model);
-    LatencyProfiler.UniformModels uniform = inversionNetThinner(OnnxModels.parse(bytes, model.toString()));
+    LatencyProfiler.UniformModels uniform = UniformInversionNet.of(OnnxModels.parse(bytes, model.toString()),
+        why -> spec.commandLine().getErr().println("note: " + why));
     ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), System.console() != null, "points");
     long start = System.nanoTime();
     LatencyTable table = LatencyProfiler.profile(bytes, model.toString(), settings, uniform,
@@ -100,42 +95,5 @@ final class LatencyTableCommand extends CliCommand {
         table.linearFit().msPerMac() * 1e9);
     out().printf(Locale.ROOT, "wrote %s in %.1f s%n", out, seconds);
     return 0;
-  }
-
-  /**
-   * Thinned copies of a model built by {@code pruner build} (InversionNet metadata, layers as built
-   * at its width); nothing for any other model, which then is calibrated at full width only.
-   */
-  private LatencyProfiler.UniformModels inversionNetThinner(ModelProto m) throws InvalidModelException {
-    Optional<String> name = OnnxModels.metadata(m, ModelMetadata.NAME);
-    Optional<String> width = OnnxModels.metadata(m, ModelMetadata.WIDTH);
-    if (name.isEmpty() || !name.get().equals("InversionNet") || width.isEmpty()) {
-      return note("it is not a built InversionNet");
-    }
-    double w;
-    long seed;
-    try {
-      w = Double.parseDouble(width.get());
-      seed = Long.parseLong(OnnxModels.metadata(m, ModelMetadata.SEED).orElse("0"));
-    } catch (NumberFormatException e) {
-      return note("its width or seed metadata is not a number");
-    }
-    InversionNetConfig.CropStyle crop = m.getGraph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("Pad"))
-        ? InversionNetConfig.CropStyle.PAD : InversionNetConfig.CropStyle.SLICE;
-    InversionNetConfig config = InversionNetConfig.defaults().withWidth(w).withSeed(seed).withCrop(crop);
-    List<String> expected = LayerKey.of(InversionNet.build(config)).stream().map(LatencyTableCommand::channels).toList();
-    if (!LayerKey.of(m).stream().map(LatencyTableCommand::channels).toList().equals(expected)) {
-      return note("its layers are not those of InversionNet at width " + w + " (pruned?)");
-    }
-    return keep -> Optional.of(InversionNet.build(config.withWidth(w * keep)).toByteArray());
-  }
-
-  private static String channels(LayerKey k) {
-    return k.name() + ":" + k.inChannels() + "->" + k.outChannels();
-  }
-
-  private LatencyProfiler.UniformModels note(String why) {
-    spec.commandLine().getErr().println("note: calibrating at full width only: " + why);
-    return LatencyProfiler.UniformModels.none();
   }
 }

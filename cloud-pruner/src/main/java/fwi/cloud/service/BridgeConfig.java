@@ -1,12 +1,14 @@
 package fwi.cloud.service;
 
+import fwi.cloud.bridge.BridgeSettings;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The MQTT → Kafka bridge inside {@code pruner serve} ({@code fwi.bridge.*}). Several service instances
+ * The MQTT → Kafka bridge inside {@code pruner serve}, or alone in {@code pruner bridge} ({@code fwi.bridge.*}). Several instances
  * split the device traffic through one MQTT 5 shared subscription group; each instance needs its own
  * stable {@link #clientId()} so the broker resumes its session (and what was queued for it) after a
  * restart. Checked by {@link fwi.cloud.bridge.BridgeSettings}.
@@ -66,4 +68,21 @@ public interface BridgeConfig {
   @WithName("topic-replication-factor")
   @WithDefault("1")
   short topicReplicationFactor();
+
+  /**
+   * The checked settings of a bridge between {@code mqttUrl} and {@code kafkaBootstrap}
+   * ({@code fwi.service.mqtt-broker-url}, {@code fwi.service.kafka-bootstrap}).
+   *
+   * @throws IllegalArgumentException naming the setting and its value
+   */
+  default BridgeSettings settings(String mqttUrl, String kafkaBootstrap) {
+    BridgeSettings.Builder b = BridgeSettings.builder(mqttUrl, kafkaBootstrap)
+        .clientId(clientId()).sharedGroup(sharedGroup()).mqttClients(clients())
+        .receiveMaximum(receiveMaximum()).sessionExpiry(Duration.ofSeconds(sessionExpiryS()))
+        .linger(Duration.ofMillis(lingerMs())).compression(compression());
+    if (mqttUsername().isPresent()) {
+      b.mqttCredentials(mqttUsername().get(), mqttPassword().orElse(""));
+    }
+    return b.build();
+  }
 }

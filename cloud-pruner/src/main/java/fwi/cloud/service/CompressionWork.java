@@ -97,9 +97,9 @@ record CompressionWork(Planner.Decision decision, Path base, ReferenceLatency re
             .setMethod(PruneMethod.PRUNE_METHOD_UNIFORM_L1).setChannelRatio(choice.ratio())
             .setPredictedLatencyP95Us(Math.round(toProfileMs.apply(afterReferenceMs) * 1000))
             .setFineTuneEpochs(settings.finetuneEpochs()).setRetrained(r.retrained()).build()));
-    LOG.infof("job %s: %s registered as %s (%s, params %d -> %d, SSIM %.4f -> %.4f)", job.getJobId(), r.method(),
-        m.modelId(), m.sha256Hex().substring(0, 12), r.before().params(), r.after().params(), r.before().ssim(),
-        r.after().ssim());
+    LOG.infof("job %s: %s registered as %s (%s, params %d -> %d, SSIM %.4f -> %.4f, p50 here %.1f -> %.1f ms)",
+        job.getJobId(), r.method(), m.modelId(), m.sha256Hex().substring(0, 12), r.before().params(), r.after().params(),
+        r.before().ssim(), r.after().ssim(), r.before().latencyMsP50(), r.after().latencyMsP50());
     return ModelRef.newBuilder().setModelId(m.modelId()).setVersion(m.version())
         .setSha256(ByteString.copyFrom(HexFormat.of().parseHex(m.sha256Hex()))).build();
   }

@@ -128,8 +128,8 @@ public class FleetResource {
   @Path("/profiles/{profile}/jobs")
   public Map<String, Object> requestJob(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
       @PathParam("profile") String profile, @QueryParam("why") String why) {
-    CloudService s = running();
     ApiToken.require(service.config().apiToken(), auth);
+    CloudService s = running();
     s.catalog().get(profile).orElseThrow(() -> ApiToken.fail(404, "unknown hardware profile '" + profile + "'"));
     try {
       Planner.Decision d = s.requestJob(profile, why == null ? "operator request" : why);
@@ -180,8 +180,8 @@ public class FleetResource {
   public Map<String, Object> upload(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
       @PathParam("profile") String profile, @QueryParam("rollout") @DefaultValue("true") boolean rollout,
       @QueryParam("predictedP95Ms") Double predictedP95Ms, byte[] onnx) {
-    CloudService s = running();
     ApiToken.require(service.config().apiToken(), auth);
+    CloudService s = running();
     s.catalog().get(profile).orElseThrow(() -> ApiToken.fail(404, "unknown hardware profile '" + profile + "'"));
     if (onnx == null || onnx.length == 0) {
       throw ApiToken.fail(400, "the request body must be the ONNX model's bytes, but was empty");
@@ -235,8 +235,8 @@ public class FleetResource {
   @Path("/rollouts/{id}/{action}")
   public Rollout.Status act(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth, @PathParam("id") String id,
       @PathParam("action") String action, @QueryParam("why") String why) {
-    CloudService s = running();
     ApiToken.require(service.config().apiToken(), auth);
+    CloudService s = running();
     try {
       return s.act(id, action, why == null ? "operator" : why)
           .orElseThrow(() -> ApiToken.fail(404, "no rollout '" + id + "'"));

@@ -15,7 +15,6 @@ import fwi.cloud.train.TrainingConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -60,14 +59,7 @@ public class FleetService {
   CloudSettings settings() {
     Optional<BridgeSettings> b = Optional.empty();
     if (bridge.enabled()) {
-      BridgeSettings.Builder bb = BridgeSettings.builder(service.mqttBrokerUrl(), service.kafkaBootstrap())
-          .clientId(bridge.clientId()).sharedGroup(bridge.sharedGroup()).mqttClients(bridge.clients())
-          .receiveMaximum(bridge.receiveMaximum()).sessionExpiry(Duration.ofSeconds(bridge.sessionExpiryS()))
-          .linger(Duration.ofMillis(bridge.lingerMs())).compression(bridge.compression());
-      if (bridge.mqttUsername().isPresent()) {
-        bb.mqttCredentials(bridge.mqttUsername().get(), bridge.mqttPassword().orElse(""));
-      }
-      b = Optional.of(bb.build());
+      b = Optional.of(bridge.settings(service.mqttBrokerUrl(), service.kafkaBootstrap()));
     }
     MqttSettings mqtt = MqttSettings.of(service.mqttBrokerUrl(), ota.clientId());
     if (bridge.mqttUsername().isPresent()) {

@@ -5,6 +5,7 @@ import fwi.cloud.graph.ModelCounter;
 import fwi.cloud.latency.LatencyProfiler;
 import fwi.cloud.latency.LatencyTable;
 import fwi.cloud.latency.LayerKey;
+import fwi.cloud.latency.UniformInversionNet;
 import fwi.cloud.model.InvalidModelException;
 import fwi.cloud.model.OnnxModels;
 import fwi.runtime.ort.InferenceException;
@@ -23,7 +24,9 @@ import org.jboss.logging.Logger;
  * table: what the planner's targets and each profile's fitted latency model ({@link
  * fwi.cloud.profile.LatencyFit}: profile ms = intercept + slope · reference ms) are expressed in. A
  * model whose layers the table does not know (a foreign upload) is predicted linearly in its MACs
- * against the base model's measured latency. Predictions are cached by the model's sha256.
+ * against the base model's measured latency. The table is calibrated against whole models at five
+ * widths when the base is a built InversionNet ({@link UniformInversionNet}). Predictions are cached
+ * by the model's sha256.
  * Thread-safe.
  */
 public final class ReferenceLatency {
@@ -66,7 +69,8 @@ public final class ReferenceLatency {
         LOG.infof("measuring the reference latency table of the base model %s (once per base model)", base);
         long t0 = System.nanoTime();
         table = LatencyProfiler.profile(bytes, base.getFileName().toString(), new LatencyProfiler.Settings(threads, 2,
-            9, LatencyProfiler.DEFAULT_LEVELS, java.util.List.of()), LatencyProfiler.UniformModels.none(), (d, t) -> {
+            9, LatencyProfiler.DEFAULT_LEVELS, java.util.List.of(0.75, 0.5, 0.25, 0.125)),
+            UniformInversionNet.of(model, LOG::info), (d, t) -> {
             });
         Files.createDirectories(cacheDir);
         table.write(cached);

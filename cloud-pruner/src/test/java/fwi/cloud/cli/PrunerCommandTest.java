@@ -37,7 +37,7 @@ class PrunerCommandTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"build", "describe", "infer", "random-input", "bench", "prune", "groups", "sweep", "profile", "latency-table",
-      "train", "finetune", "compress", "evaluate", "train-bench"})
+      "train", "finetune", "compress", "evaluate", "train-bench", "bridge", "fleet-sim"})
   void everyCommandHasHelp(String command) {
     Run r = run(command, "--help");
     assertEquals(0, r.exit());

@@ -56,13 +56,17 @@ import org.junit.jupiter.api.io.TempDir;
  * The closed loop end to end, every part real: Mosquitto and Kafka (KRaft) in child processes, three
  * edge agents (child JVMs running ONNX Runtime on synthetic gathers) of two hardware profiles, and
  * the fleet service. The service first runs with an SLO nobody misses, to learn what the agents
- * measure here, and is restarted with profile {@code e2e-slow}'s SLO at 40 % of that, so: telemetry
+ * measure here, and is restarted with profile {@code e2e-slow}'s SLO at 50 % of that, so: telemetry
  * reaches Kafka through the bridge → the planner sees the breach → a job
  * compresses the base model → the registry signs it → a two-stage rollout (canary, then all) → both
  * agents swap and their p95 falls under the SLO. Kafka is stopped for a while during the job. Then a
  * deliberately slow model is uploaded: it is stopped at the canary and the canary returns to the
  * good model, the other agent never gets it. Finally every result the agents produced is in Kafka,
  * in sequence, without a gap.
+ *
+ * <p>The base model is the full-width network: its latency spans ~7x between unpruned and heavily pruned
+ * (narrower bases bottom out sooner on fixed per-inference costs), which keeps the loop's margins clear of
+ * the noise of five processes sharing two cores.
  */
 class FleetLoopTest {
   private static final String SLOW = "e2e-slow";
@@ -96,7 +100,7 @@ class FleetLoopTest {
     var kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
     SigningKeys keys = SigningKeys.builder().privateKey("e2e", kp.getPrivate()).active("e2e").build();
     Path base = tmp.resolve("base.onnx");
-    byte[] baseBytes = InversionNet.build(InversionNetConfig.defaults().withWidth(0.5).withSeed(3)).toByteArray();
+    byte[] baseBytes = InversionNet.build(InversionNetConfig.defaults().withWidth(1.0).withSeed(3)).toByteArray();
     Files.write(base, baseBytes);
     Path data = ToyData.write(tmp.resolve("data"), 3, 4, 21);
 
@@ -125,7 +129,7 @@ class FleetLoopTest {
     Thread.sleep(3_000); // devices keep publishing while no bridge runs: their messages wait in the broker
 
     // Second start on the same state, with the slow profile's SLO well below what its devices see.
-    double sloMs = 0.4 * observedMs;
+    double sloMs = 0.5 * observedMs;
     CloudService cloud = keep(new CloudService(settings(kafka, mqtt, keys, base, data, sloMs)));
     cloud.start();
 
@@ -167,7 +171,8 @@ class FleetLoopTest {
     assertTrue(p95New < sloMs, "p95 on the compressed model " + p95New + " ms must be under the SLO " + sloMs + " ms");
     assertTrue(done.stages().get(1).p95Ms() <= sloMs, done.toString());
 
-    // 5. A broken model (four times the MACs, announced as fast) stops at the canary and is rolled back.
+    // 5. A broken model (the unpruned network again, other weights, announced as fast as version 2) stops at
+    //    the canary and is rolled back.
     byte[] broken = InversionNet.build(InversionNetConfig.defaults().withWidth(1.0).withSeed(4)).toByteArray();
     CloudService.Upload up = cloud.registerModel(SLOW, broken, true, OptionalDouble.of(done.stages().get(1).p95Ms()));
     String bad = up.rollout().orElseThrow().id();
@@ -277,7 +282,7 @@ class FleetLoopTest {
       throws Exception {
     return keep(EdgeAgentProcess.builder(id, mqtt.url()).profile(profile)
         .trustedKey("e2e", keys.publicKeysBase64().get("e2e")).stateDir(tmp.resolve("agents").resolve(id))
-        .bootstrapModel(base, "inversionnet-base", 1).syntheticIntervalMs(400).telemetryIntervalMs(1000)
+        .bootstrapModel(base, "inversionnet-base", 1).syntheticIntervalMs(700).telemetryIntervalMs(1000)
         .property("fwi.inference.ort-threads", "1").property("fwi.ota.health-window-ms", "5000")
         .property("fwi.ota.health-window-inferences", "10").build());
   }
@@ -294,9 +299,9 @@ class FleetLoopTest {
         (short) 1, tmp.resolve("cloud/registry"), RegistrySettings.defaults(), keys, MqttSettings.of(mqtt.url(), "e2e-ota"),
         BlockPublisherSettings.builder().senderId("e2e-ota").build(),
         new PlannerSettings(3_000, 0.9, 600_000, 0.7, 10), true,
-        new RolloutSettings(List.of(0.5, 1.0), 60_000, 4_000, 8, 0, 0.05, 0.5), true, Optional.of(base),
+        new RolloutSettings(List.of(0.5, 1.0), 60_000, 4_000, 8, 0, 0.05, 1.0), true, Optional.of(base),
         Optional.of(data), "auto", Optional.empty(), 1,
         new Compressor.Settings(0, 1, Criterion.L1, 1, 1, Compressor.Retrain.NEVER, 0.1, true, 1, training, 3, 1e-3, 2),
-        0.9, 1);
+        0.95, 1);
   }
 }
