@@ -14,6 +14,7 @@ import fwi.cloud.train.Compressor;
 import fwi.cloud.train.TrainingConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import java.util.Map;
 import java.util.Optional;
@@ -21,7 +22,8 @@ import java.util.Optional;
 /**
  * The fleet service in the Quarkus application: builds {@link CloudSettings} from the {@code fwi.*}
  * configuration and runs one {@link CloudService}, started by {@code pruner serve} (never by the
- * one-shot commands). The REST resources read it; before {@link #start()} they answer 503.
+ * one-shot commands). The REST resources read it; before {@link #start()} they answer 503. Parts that
+ * run alongside the service (the dashboard's feeds) start on the {@link Started} event.
  */
 @ApplicationScoped
 public class FleetService {
@@ -32,10 +34,15 @@ public class FleetService {
   private final OtaServingConfig ota;
   private final RolloutConfig rollout;
   private final CompressionConfig compression;
+  private final Event<Started> started;
   private volatile CloudService cloud;
 
+  /** Fired (synchronously, on the caller of {@link #start()}) once the service runs. */
+  public record Started(CloudService cloud) {
+  }
+
   FleetService(ServiceConfig service, ProfilesConfig profiles, BridgeConfig bridge, RegistryConfig registry,
-      OtaServingConfig ota, RolloutConfig rollout, CompressionConfig compression) {
+      OtaServingConfig ota, RolloutConfig rollout, CompressionConfig compression, Event<Started> started) {
     this.service = service;
     this.profiles = profiles;
     this.bridge = bridge;
@@ -43,6 +50,7 @@ public class FleetService {
     this.ota = ota;
     this.rollout = rollout;
     this.compression = compression;
+    this.started = started;
   }
 
   /** Starts the service; returns once every part runs. */
@@ -53,6 +61,7 @@ public class FleetService {
     CloudService c = new CloudService(settings());
     c.start();
     cloud = c;
+    started.fire(new Started(c));
   }
 
   /** The configuration as checked settings. */

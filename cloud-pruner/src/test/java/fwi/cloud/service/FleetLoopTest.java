@@ -60,8 +60,8 @@ import org.junit.jupiter.api.io.TempDir;
  * reaches Kafka through the bridge → the planner sees the breach → a job
  * compresses the base model → the registry signs it → a two-stage rollout (canary, then all) → both
  * agents swap and their p95 falls under the SLO. Kafka is stopped for a while during the job. Then a
- * deliberately slow model is uploaded: it is stopped at the canary and the canary returns to the
- * good model, the other agent never gets it. Finally every result the agents produced is in Kafka,
+ * deliberately broken model (NaN weights) is uploaded: the canary's agent refuses it, the rollout
+ * aborts at the canary stage, both agents stay on the good model and the other never gets it. Finally every result the agents produced is in Kafka,
  * in sequence, without a gap.
  *
  * <p>The base model is the full-width network: its latency spans ~7x between unpruned and heavily pruned
@@ -171,9 +171,9 @@ class FleetLoopTest {
     assertTrue(p95New < sloMs, "p95 on the compressed model " + p95New + " ms must be under the SLO " + sloMs + " ms");
     assertTrue(done.stages().get(1).p95Ms() <= sloMs, done.toString());
 
-    // 5. A broken model (the unpruned network again, other weights, announced as fast as version 2) stops at
-    //    the canary and is rolled back.
-    byte[] broken = InversionNet.build(InversionNetConfig.defaults().withWidth(1.0).withSeed(4)).toByteArray();
+    // 5. A broken model (weights of NaN: every map it makes is invalid) stops at the canary, whose agent
+    //    refuses it in its smoke test; the rollout aborts there and the other device never sees it.
+    byte[] broken = nanWeights(InversionNet.build(InversionNetConfig.defaults().withWidth(1.0).withSeed(4)));
     CloudService.Upload up = cloud.registerModel(SLOW, broken, true, OptionalDouble.of(done.stages().get(1).p95Ms()));
     String bad = up.rollout().orElseThrow().id();
     String canary = up.rollout().orElseThrow().stages().get(0).devices() == 1
@@ -229,6 +229,24 @@ class FleetLoopTest {
         assertEquals(1, s.first(), a.deviceId() + ": results from the first on");
       }
     }
+  }
+
+  /** {@code m} with its first convolution's weights all NaN. */
+  private static byte[] nanWeights(ai.onnx.proto.OnnxMl.ModelProto m) {
+    var g = m.getGraph().toBuilder();
+    for (int i = 0; i < g.getInitializerCount(); i++) {
+      var t = g.getInitializer(i);
+      if (t.getDimsCount() == 4) {
+        int n = (int) t.getDimsList().stream().mapToLong(Long::longValue).reduce(1, (a, b) -> a * b);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * n).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int k = 0; k < n; k++) {
+          b.putFloat(Float.NaN);
+        }
+        g.setInitializer(i, t.toBuilder().clearFloatData().setRawData(com.google.protobuf.ByteString.copyFrom(b.array())));
+        break;
+      }
+    }
+    return m.toBuilder().setGraph(g).build().toByteArray();
   }
 
   private interface Parser<T> {
@@ -298,7 +316,7 @@ class FleetLoopTest {
         Optional.of(BridgeSettings.builder(mqtt.url(), kafka.bootstrapServers()).clientId("e2e-bridge").build()), 2,
         (short) 1, tmp.resolve("cloud/registry"), RegistrySettings.defaults(), keys, MqttSettings.of(mqtt.url(), "e2e-ota"),
         BlockPublisherSettings.builder().senderId("e2e-ota").build(),
-        new PlannerSettings(3_000, 0.9, 600_000, 0.7, 10), true,
+        new PlannerSettings(3_000, 0.9, 600_000, 0.5, 10), true,
         new RolloutSettings(List.of(0.5, 1.0), 60_000, 4_000, 8, 0, 0.05, 1.0), true, Optional.of(base),
         Optional.of(data), "auto", Optional.empty(), 1,
         new Compressor.Settings(0, 1, Criterion.L1, 1, 1, Compressor.Retrain.NEVER, 0.1, true, 1, training, 3, 1e-3, 2),

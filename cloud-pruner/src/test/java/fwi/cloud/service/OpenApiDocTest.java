@@ -38,11 +38,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The hand-written OpenAPI document against the code: it parses, its references resolve, and every
- * JAX-RS method of {@code fwi.cloud.service} is in it (the reverse need not hold: it also describes
- * endpoints being written elsewhere).
+ * JAX-RS method of {@code fwi.cloud.service} (the fleet API) and {@code fwi.cloud.web} (the dashboard's
+ * data) is in it (the reverse need not hold: it also describes endpoints being written elsewhere).
  */
 class OpenApiDocTest {
-  private static final String PACKAGE = "fwi.cloud.service";
+  private static final List<String> PACKAGES = List.of("fwi.cloud.service", "fwi.cloud.web");
   private static final Set<String> VERBS = Set.of("get", "put", "post", "delete", "options", "head", "patch", "trace");
   private static final Pattern TEMPLATE = Pattern.compile("\\{([^}:]+)(?::[^}]*)?}");
   private static JsonNode doc;
@@ -73,7 +73,7 @@ class OpenApiDocTest {
   @Test
   void documentsEveryJaxRsMethodOfTheServicePackage() throws Exception {
     List<Endpoint> endpoints = endpoints();
-    assertTrue(endpoints.size() >= 8, () -> "found only " + endpoints + " in " + PACKAGE);
+    assertTrue(endpoints.size() >= 8, () -> "found only " + endpoints + " in " + PACKAGES);
     List<String> missing = new ArrayList<>();
     for (Endpoint e : endpoints) {
       if (!doc.path("paths").path(e.path()).has(e.verb())) {
@@ -182,10 +182,14 @@ class OpenApiDocTest {
     assertEquals(Map.of("error", "format must be yaml or json, but was 'xml'"), bad.getResponse().getEntity());
   }
 
-  /** Every method of a {@code @Path} class of the package that carries an HTTP method annotation. */
+  /** Every method of a {@code @Path} class of the packages that carries an HTTP method annotation. */
   private static List<Endpoint> endpoints() throws Exception {
     List<Endpoint> out = new ArrayList<>();
-    for (Class<?> c : classesOfPackage()) {
+    List<Class<?>> classes = new ArrayList<>();
+    for (String p : PACKAGES) {
+      classes.addAll(classesOfPackage(p));
+    }
+    for (Class<?> c : classes) {
       Path root = c.getAnnotation(Path.class);
       if (root == null) {
         continue;
@@ -226,9 +230,10 @@ class OpenApiDocTest {
     assertEquals("/q/openapi", join("/q/openapi", ""));
   }
 
-  /** The classes of {@value #PACKAGE}, from a directory (tests) or a jar on the class path. */
-  private static List<Class<?>> classesOfPackage() throws IOException, URISyntaxException, ClassNotFoundException {
-    String dir = PACKAGE.replace('.', '/');
+  /** The classes of {@code pkg}, from a directory (tests) or a jar on the class path. */
+  private static List<Class<?>> classesOfPackage(String pkg)
+      throws IOException, URISyntaxException, ClassNotFoundException {
+    String dir = pkg.replace('.', '/');
     Set<String> names = new TreeSet<>();
     Enumeration<URL> roots = OpenApiDocTest.class.getClassLoader().getResources(dir);
     while (roots.hasMoreElements()) {
@@ -236,7 +241,7 @@ class OpenApiDocTest {
       if (url.getProtocol().equals("file")) {
         try (Stream<java.nio.file.Path> files = Files.list(java.nio.file.Path.of(url.toURI()))) {
           files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".class"))
-              .forEach(n -> names.add(PACKAGE + "." + n.substring(0, n.length() - ".class".length())));
+              .forEach(n -> names.add(pkg + "." + n.substring(0, n.length() - ".class".length())));
         }
       } else if (url.getProtocol().equals("jar")) {
         try (JarFile jar = ((JarURLConnection) url.openConnection()).getJarFile()) {
