@@ -59,7 +59,8 @@ final class TrainBenchCommand extends CliCommand {
     long macs = ModelCounter.count(m).macs();
     long[] executor = new long[steps];
     long[] direct = new long[steps];
-    try (NDManager root = Torch.manager(threads); TorchGraph g = TorchGraph.load(m, root);
+    try (NDManager root = Torch.manager(threads); Torch.NoGrad noGrad = Torch.noGrad();
+        TorchGraph g = TorchGraph.load(m, root);
         AdamW opt = new AdamW(root, 1e-4, 0.9, 0.999, 1e-4)) {
       DirectInversionNet d = new DirectInversionNet(m, g, core);
       Engine engine = Torch.engine(threads);

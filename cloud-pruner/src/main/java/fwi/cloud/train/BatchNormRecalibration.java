@@ -24,7 +24,7 @@ public final class BatchNormRecalibration {
       throws InvalidModelException {
     Targets targets = Targets.of(model);
     int[] order = set.order(seed, 0);
-    try (NDManager root = Torch.manager(threads); TorchGraph g = TorchGraph.load(model, root)) {
+    try (NDManager root = Torch.manager(threads); Torch.NoGrad noGrad = Torch.noGrad(); TorchGraph g = TorchGraph.load(model, root)) {
       for (int b = 0; b < batches; b++) {
         int from = (b * batchSize) % set.count();
         SampleSet.Batch batch = set.read(order, from, Math.min(set.count(), from + batchSize));

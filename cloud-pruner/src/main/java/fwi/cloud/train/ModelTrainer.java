@@ -100,6 +100,7 @@ public final class ModelTrainer {
     Targets targets = Targets.of(model);
     long runStart = System.nanoTime();
     try (NDManager root = Torch.manager(config.threads());
+        Torch.NoGrad noGrad = Torch.noGrad();
         TorchGraph g = TorchGraph.load(model, root);
         AdamW opt = new AdamW(root, config.learningRate(), config.beta1(), config.beta2(), config.weightDecay())) {
       if (resumed && state.step() > 0) {

@@ -62,6 +62,33 @@ public final class Torch {
     return new FloatTensor(fwi.runtime.tensor.Shape.of(dims), a.toFloatArray());
   }
 
+  /**
+   * Turns libtorch's gradient recording off on the calling thread until the scope is closed, then
+   * restores what was there. Grad mode is per thread and on by default; DJL turns it off only on the
+   * thread that starts the engine, so code that works in a test's main thread fails on a job
+   * thread (in-place updates of weights that require gradients are refused while it is on). Every
+   * entry point that runs graphs opens one; a {@code GradientCollector} turns recording on inside it.
+   */
+  public static NoGrad noGrad() {
+    boolean before = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    return new NoGrad(before);
+  }
+
+  /** Scope of {@link #noGrad()}; close it on the thread that opened it. */
+  public static final class NoGrad implements AutoCloseable {
+    private final boolean before;
+
+    private NoGrad(boolean before) {
+      this.before = before;
+    }
+
+    @Override
+    public void close() {
+      JniUtils.setGradMode(before);
+    }
+  }
+
   /** A new root manager on the CPU; the caller owns and closes it. */
   public static NDManager manager(int threads) {
     return engine(threads).newBaseManager();

@@ -123,6 +123,37 @@ class ModelTrainerTest {
     assertEquals(1.0, FAST.lrFactor(100, 100), 1e-12);
   }
 
+  /**
+   * libtorch's grad mode is per thread and on by default; DJL turns it off only on the thread that
+   * starts the engine. A compression job runs on a job thread, so training and recalibration must
+   * not depend on which thread touched the engine first (the optimizer's in-place update failed
+   * there with "a leaf Variable that requires grad is being used in an in-place operation").
+   */
+  @Test
+  void trainingAndRecalibrationWorkOnAThreadOtherThanTheEnginesFirst() throws Exception {
+    Torch.engine(1);
+    Path data = ToyData.write(tmp.resolve("t"), 3, 4, 7);
+    ModelProto recalibrated = onAnotherThread(() -> {
+      try (OpenFwiDataset ds = OpenFwiDataset.open(data)) {
+        return BatchNormRecalibration.run(start(), new SampleSet(ds, List.of(1)), 4, 2, 1, 1);
+      }
+    });
+    assertFalse(recalibrated.equals(start()), "recalibration changed nothing");
+    ModelTrainer.Result r = onAnotherThread(() -> train(FAST.withEpochs(1), data, Optional.empty(), new ModelTrainer.Listener() { }));
+    assertFalse(r.best().equals(start()), "training changed no weight");
+  }
+
+  private static <T> T onAnotherThread(java.util.concurrent.Callable<T> work) throws Exception {
+    java.util.concurrent.ExecutorService job = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      return job.submit(work).get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new AssertionError("failed on a job thread: " + e.getCause(), e.getCause());
+    } finally {
+      job.shutdownNow();
+    }
+  }
+
   @Test
   void batchNormRecalibrationChangesOnlyRunningStatistics() throws Exception {
     Path data = ToyData.write(tmp.resolve("d"), 1, 8, 7);
