@@ -85,6 +85,7 @@ public final class JobRunner implements AutoCloseable {
     Progress p = new Progress() {
       @Override
       public void phase(PrunePhase phase, double percent) {
+        checkCancelled();
         synchronized (r) {
           if (phase != r.getPhase()) {
             long now = System.currentTimeMillis();
@@ -111,8 +112,17 @@ public final class JobRunner implements AutoCloseable {
         r.setState(PruneJobState.PRUNE_JOB_STATE_SUCCEEDED).setProgressPercent(100).setResultingModel(model);
         return save(job, r);
       }
+    } catch (java.util.concurrent.CancellationException e) {
+      LOG.infof("job %s of profile %s stopped: %s", job.getJobId(), job.getProfile().getName(), e.getMessage());
+      Thread.interrupted(); // the store's file channel refuses to write on an interrupted thread
+      synchronized (r) {
+        r.setState(PruneJobState.PRUNE_JOB_STATE_FAILED).setErrorDetail(r.getPhase().name().replace("PRUNE_PHASE_", "")
+            + ": " + e.getMessage());
+        return save(job, r);
+      }
     } catch (Exception | Error e) {
       LOG.errorf(e, "job %s of profile %s failed", job.getJobId(), job.getProfile().getName());
+      Thread.interrupted();
       synchronized (r) {
         r.setState(PruneJobState.PRUNE_JOB_STATE_FAILED).setErrorDetail(r.getPhase().name().replace("PRUNE_PHASE_", "")
             + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
@@ -142,11 +152,32 @@ public final class JobRunner implements AutoCloseable {
     }
   }
 
+  /**
+   * Throws if the running job's thread was interrupted ({@link #close()}): work calls it (through
+   * {@link Progress#phase}) between steps, so a job stops at its next step rather than in the middle of
+   * native code (ONNX Runtime, libtorch) that the JVM cannot interrupt.
+   *
+   * @throws java.util.concurrent.CancellationException if the job must stop
+   */
+  public static void checkCancelled() {
+    if (Thread.currentThread().isInterrupted()) {
+      throw new java.util.concurrent.CancellationException("cancelled: the service is shutting down");
+    }
+  }
+
+  /**
+   * Cancels queued and running jobs and waits up to 60 s for running ones to reach their next step and
+   * stop (a training step or a latency measurement is native code and runs to its end). Returning
+   * while a job thread is still inside native code would let the JVM exit under it (seen as a crash in
+   * ONNX Runtime's session creation), so the wait is long and a job still running is logged.
+   */
   @Override
   public void close() {
     pool.shutdownNow();
     try {
-      pool.awaitTermination(10, TimeUnit.SECONDS);
+      if (!pool.awaitTermination(60, TimeUnit.SECONDS)) {
+        LOG.warn("a compression job did not stop within 60 s of the shutdown request; it is left running");
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -6,6 +6,7 @@ import fwi.proto.v1.Header;
 import fwi.proto.v1.ManifestBody;
 import fwi.proto.v1.SignedManifest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -83,22 +84,47 @@ public final class ManifestPublisher implements AutoCloseable {
    */
   public String publishToDevice(String deviceId, SignedManifest manifest, Duration timeout)
       throws PublishFailedException, InterruptedException {
-    checkDevice(deviceId);
+    return publishToDevices(List.of(deviceId), manifest, timeout).get(0);
+  }
+
+  /**
+   * Retains {@code manifest} on the manifest topic of each device, all in flight at once (a stage of
+   * 50 devices costs one round trip, not 50); returns once the broker acknowledged every one.
+   *
+   * @return the topics, in the order of {@code deviceIds}
+   * @throws IllegalArgumentException if a device id is invalid, or the body has a target list
+   *     without one of them; nothing is published then
+   * @throws PublishFailedException if a publish was not acknowledged within {@code timeout} or was
+   *     refused (the others may have been retained: publishing again is harmless)
+   */
+  public List<String> publishToDevices(List<String> deviceIds, SignedManifest manifest, Duration timeout)
+      throws PublishFailedException, InterruptedException {
     ManifestBody body = body(manifest);
-    if (body.getTargetDeviceIdsCount() > 0 && !body.getTargetDeviceIdsList().contains(deviceId)) {
-      throw new IllegalArgumentException("device '" + deviceId + "' must be among the manifest's "
-          + body.getTargetDeviceIdsCount() + " target devices, but is not: " + body.getTargetDeviceIdsList());
+    List<String> topics = new ArrayList<>();
+    for (String deviceId : deviceIds) {
+      checkDevice(deviceId);
+      if (body.getTargetDeviceIdsCount() > 0 && !body.getTargetDeviceIdsList().contains(deviceId)) {
+        throw new IllegalArgumentException("device '" + deviceId + "' must be among the manifest's "
+            + body.getTargetDeviceIdsCount() + " target devices, but is not: " + body.getTargetDeviceIdsList());
+      }
+      topics.add(OtaTopics.deviceManifest(deviceId));
     }
-    String topic = OtaTopics.deviceManifest(deviceId);
-    publish(topic, withHeader(manifest).toByteArray(), timeout);
-    return topic;
+    byte[] payload = withHeader(manifest).toByteArray();
+    publishAll(topics, payload, timeout);
+    return topics;
   }
 
   /** Removes the retained manifest of one device (an empty retained message). */
   public String clearDevice(String deviceId, Duration timeout) throws PublishFailedException, InterruptedException {
-    String topic = OtaTopics.deviceManifest(checkDevice(deviceId));
-    publish(topic, new byte[0], timeout);
-    return topic;
+    return clearDevices(List.of(deviceId), timeout).get(0);
+  }
+
+  /** Removes the retained manifests of these devices, all in flight at once. */
+  public List<String> clearDevices(List<String> deviceIds, Duration timeout)
+      throws PublishFailedException, InterruptedException {
+    List<String> topics = deviceIds.stream().map(d -> OtaTopics.deviceManifest(checkDevice(d))).toList();
+    publishAll(topics, new byte[0], timeout);
+    return topics;
   }
 
   /** Removes the retained manifest of a profile (an empty retained message). */
@@ -115,23 +141,39 @@ public final class ManifestPublisher implements AutoCloseable {
 
   private void publish(String topic, byte[] payload, Duration timeout) throws PublishFailedException,
       InterruptedException {
+    publishAll(List.of(topic), payload, timeout);
+  }
+
+  /** Publishes {@code payload} retained on every topic, all in flight at once, and waits for every PUBACK. */
+  private void publishAll(List<String> topics, byte[] payload, Duration timeout) throws PublishFailedException,
+      InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     if (!link.awaitConnected(timeout.toMillis())) {
-      throw new PublishFailedException("not connected within " + timeout.toMillis() + " ms; " + topic
+      throw new PublishFailedException("not connected within " + timeout.toMillis() + " ms; " + describe(topics)
           + " not published", true, null);
     }
-    long leftMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-    CompletableFuture<Void> acked = link.publish(topic, payload, true, 0, leftMs);
-    try {
-      acked.get(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof PublishFailedException p) {
-        throw p;
-      }
-      throw new PublishFailedException("publish on " + topic + " failed: " + e.getCause(), true, e.getCause());
-    } catch (TimeoutException e) {
-      throw new PublishFailedException("no PUBACK for " + topic + " within " + timeout.toMillis() + " ms", true, e);
+    List<CompletableFuture<Void>> acks = new ArrayList<>();
+    for (String topic : topics) {
+      long leftMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+      acks.add(link.publish(topic, payload, true, 0, leftMs));
     }
+    for (int i = 0; i < topics.size(); i++) {
+      String topic = topics.get(i);
+      try {
+        acks.get(i).get(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof PublishFailedException p) {
+          throw p;
+        }
+        throw new PublishFailedException("publish on " + topic + " failed: " + e.getCause(), true, e.getCause());
+      } catch (TimeoutException e) {
+        throw new PublishFailedException("no PUBACK for " + topic + " within " + timeout.toMillis() + " ms", true, e);
+      }
+    }
+  }
+
+  private static String describe(List<String> topics) {
+    return topics.size() == 1 ? topics.get(0) : topics.size() + " topics (" + topics.get(0) + ", ...)";
   }
 
   private SignedManifest withHeader(SignedManifest m) {

@@ -370,7 +370,9 @@ public final class CloudService implements AutoCloseable {
   }
 
   /**
-   * Registers an uploaded model for {@code profile} and, if asked, rolls it out.
+   * Registers an uploaded model for {@code profile} and, if asked, rolls it out in stages — or, when the
+   * profile has no current model yet, publishes it profile-wide as the current one (a staged rollout
+   * needs a previous version to roll back to).
    *
    * @throws InvalidModelException naming the upload if it is not a model devices could accept
    */
@@ -381,6 +383,13 @@ public final class CloudService implements AutoCloseable {
     }
     RegisteredModel m = registry.register(profile, onnx, "upload for " + profile, Registration.none());
     LOG.infof("uploaded model registered as %s (%s)", m.modelId(), m.sha256Hex());
+    if (rollout && rollouts.current(profile) == 0) {
+      // Nothing runs on the profile yet, so there is nothing a failed stage could roll back to: the
+      // first model goes out profile-wide at once (devices still verify and smoke-test it).
+      rollouts.setCurrent(profile, m.version());
+      LOG.infof("profile %s had no current model: %s published profile-wide as current", profile, m.modelId());
+      return new Upload(m, Optional.empty());
+    }
     return new Upload(m, rollout ? Optional.of(startRollout(profile, m.version(), predictedP95Ms)) : Optional.empty());
   }
 
@@ -465,6 +474,9 @@ public final class CloudService implements AutoCloseable {
     }
     if (blocks != null) {
       blocks.close();
+    }
+    if (rollouts != null) {
+      rollouts.close(java.time.Duration.ofSeconds(5));
     }
     if (manifests != null) {
       manifests.close();

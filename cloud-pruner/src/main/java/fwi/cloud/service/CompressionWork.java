@@ -121,6 +121,7 @@ record CompressionWork(Planner.Decision decision, Path base, ReferenceLatency re
 
     @Override
     public void progress(ModelTrainer.Progress p) {
+      JobRunner.checkCancelled();
       long now = System.nanoTime();
       if (now - lastReportNanos < 1_000_000_000L && p.samplesDone() < p.samplesTotal()) {
         return;

@@ -60,6 +60,38 @@ class JobRunnerTest {
     }
   }
 
+  /**
+   * A job inside work the JVM cannot interrupt (native training or latency code, here a busy loop
+   * that ignores interrupts) is waited for until its next step, where it stops: close must not
+   * return while the job thread is still in the middle of it.
+   */
+  @Test
+  void closeWaitsForARunningJobToReachItsNextStepAndRecordsItAsCancelled() throws Exception {
+    JobStore store = JobStore.open(dir);
+    CountDownLatch inside = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean stepEnded = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.CompletableFuture<PruneJobReport> end;
+    try (JobRunner r = new JobRunner(store, 1)) {
+      end = r.submit(job("j9"), (j, p) -> {
+        p.phase(PrunePhase.PRUNE_PHASE_FINE_TUNING, 20);
+        inside.countDown();
+        long until = System.nanoTime() + 1_500_000_000L;
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait(); // "native": does not look at the interrupt flag
+        }
+        stepEnded.set(true);
+        p.phase(PrunePhase.PRUNE_PHASE_FINE_TUNING, 40);
+        throw new AssertionError("the job went on after the shutdown request");
+      });
+      assertTrue(inside.await(10, TimeUnit.SECONDS));
+    }
+    assertTrue(stepEnded.get(), "close returned while the job was still inside its step");
+    PruneJobReport report = end.get(1, TimeUnit.SECONDS);
+    assertEquals(PruneJobState.PRUNE_JOB_STATE_FAILED, report.getState());
+    assertEquals("FINE_TUNING: cancelled: the service is shutting down", report.getErrorDetail());
+    assertEquals(report, store.get("j9").orElseThrow().report());
+  }
+
   @Test
   void runsAtMostTheConfiguredNumberAtOnce() throws Exception {
     AtomicInteger running = new AtomicInteger();
