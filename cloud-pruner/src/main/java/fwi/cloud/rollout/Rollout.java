@@ -53,11 +53,26 @@ public final class Rollout {
       List<StageStatus> stages, Map<String, DeviceState> devices, String reason) {
   }
 
+  /**
+   * Everything a rollout is, so the service can store it and carry on after a restart
+   * ({@link #snapshot()}, {@link #restore(Snapshot)}). Times are on the driver's clock (epoch ms).
+   */
+  public record Snapshot(String id, String profile, long fromVersion, long toVersion, double predictedP95Ms,
+      double sloMs, RolloutSettings settings, List<String> order, State state, int stage, long stageStartMs,
+      long settledAtMs, int otaFailures, String reason, List<String> gates, Map<String, DeviceSnapshot> devices) {
+  }
+
+  /** One device's part of a {@link Snapshot}; {@code lastWindowEndMs} is the newest telemetry window counted. */
+  public record DeviceSnapshot(DeviceState state, long inferences, long errors, double p95WeightedMs,
+      long lastWindowEndMs) {
+  }
+
   private static final class Dev {
     DeviceState state = DeviceState.WAITING;
     long inferences;
     long errors;
     double p95WeightedMs;
+    long lastWindowEndMs = Long.MIN_VALUE;
   }
 
   private final String id;
@@ -130,6 +145,84 @@ public final class Rollout {
     return List.of(new Action.Target(List.copyOf(targets)));
   }
 
+  /** The rollout as it is now, to store. */
+  public Snapshot snapshot() {
+    Map<String, DeviceSnapshot> ds = new LinkedHashMap<>();
+    devices.forEach((k, d) -> ds.put(k, new DeviceSnapshot(d.state, d.inferences, d.errors, d.p95WeightedMs,
+        d.lastWindowEndMs)));
+    return new Snapshot(id, profile, fromVersion, toVersion, predictedP95Ms, sloMs, settings, order, state, stage,
+        stageStartMs, settledAtMs, otaFailures, reason, List.copyOf(gates), ds);
+  }
+
+  /**
+   * A rollout as it was stored.
+   *
+   * @throws IllegalArgumentException if the snapshot is inconsistent (devices other than its order, a
+   *     stage or gate list that does not fit its settings)
+   */
+  public static Rollout restore(Snapshot s) {
+    Rollout r = new Rollout(s.id(), s.profile(), s.fromVersion(), s.toVersion(), s.predictedP95Ms(), s.sloMs(),
+        s.order(), s.settings());
+    if (!s.devices().keySet().equals(r.devices.keySet())) {
+      throw new IllegalArgumentException("rollout " + s.id() + ": stored devices " + s.devices().keySet()
+          + " must be those of its order " + s.order());
+    }
+    if (s.gates().size() != s.settings().stages().size() || s.stage() < -1 || s.stage() >= s.gates().size()) {
+      throw new IllegalArgumentException("rollout " + s.id() + ": stage " + s.stage() + " and " + s.gates().size()
+          + " gates must fit its " + s.settings().stages().size() + " stages");
+    }
+    s.devices().forEach((k, v) -> {
+      Dev d = r.devices.get(k);
+      d.state = v.state();
+      d.inferences = v.inferences();
+      d.errors = v.errors();
+      d.p95WeightedMs = v.p95WeightedMs();
+      d.lastWindowEndMs = v.lastWindowEndMs();
+    });
+    r.state = s.state();
+    r.stage = s.stage();
+    r.stageStartMs = s.stageStartMs();
+    r.settledAtMs = s.settledAtMs();
+    r.otaFailures = s.otaFailures();
+    r.reason = s.reason();
+    for (int i = 0; i < s.gates().size(); i++) {
+      r.gates.set(i, s.gates().get(i));
+    }
+    return r;
+  }
+
+  /**
+   * What must be published again after a restart, because the service may have stopped before it
+   * published it: a running or paused rollout's current stage (its targeted manifest, and the
+   * profile-wide one in the last stage); an aborted one's rollback. Publishing them again is
+   * harmless: manifests are retained, and devices ignore one they already acted on.
+   */
+  public List<Action> republish() {
+    if (stage < 0) {
+      return List.of();
+    }
+    return switch (state) {
+      case RUNNING, PAUSED -> {
+        List<Action> a = new ArrayList<>();
+        a.add(new Action.Target(List.copyOf(order.subList(0, stageSize(stage)))));
+        if (stage == settings.stages().size() - 1) {
+          a.add(new Action.ProfileWide());
+        }
+        yield a;
+      }
+      case ABORTED -> {
+        List<String> back = new ArrayList<>();
+        devices.forEach((k, d) -> {
+          if (d.state == DeviceState.ROLLED_BACK) {
+            back.add(k);
+          }
+        });
+        yield List.of(new Action.Rollback(back, reason));
+      }
+      case COMPLETED -> List.of();
+    };
+  }
+
   /**
    * A device reported the end of an update.
    *
@@ -145,6 +238,9 @@ public final class Rollout {
       d.state = DeviceState.INSTALLED;
       return List.of();
     }
+    if (d.state == DeviceState.FAILED) {
+      return List.of(); // the same failure again (a replayed status) counts once
+    }
     d.state = DeviceState.FAILED;
     otaFailures++;
     if (otaFailures > settings.maxOtaFailures()) {
@@ -153,12 +249,17 @@ public final class Rollout {
     return List.of();
   }
 
-  /** A telemetry window of a device. Only windows on the new model count. */
-  public void onTelemetry(String deviceId, long modelVersion, long inferences, long errors, double p95Ms) {
+  /**
+   * A telemetry window of a device. Only windows on the new model count, each once: a window that
+   * does not end after the newest one counted (a replay after a restart) is ignored.
+   */
+  public void onTelemetry(String deviceId, long windowEndMs, long modelVersion, long inferences, long errors,
+      double p95Ms) {
     Dev d = devices.get(deviceId);
-    if (d == null || modelVersion != toVersion) {
+    if (d == null || modelVersion != toVersion || windowEndMs <= d.lastWindowEndMs) {
       return;
     }
+    d.lastWindowEndMs = windowEndMs;
     d.inferences += inferences;
     d.errors += errors;
     d.p95WeightedMs += inferences * p95Ms;

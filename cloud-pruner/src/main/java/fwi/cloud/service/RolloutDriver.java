@@ -40,7 +40,9 @@ import org.jboss.logging.Logger;
  * had not, and its blocks no longer served. Actions that fail (broker away) are retried on the next
  * tick, in order; events from the fleet are queued and applied on the clock's thread, so the Kafka feed never waits on MQTT.
  * Also keeps each profile's <em>current</em> version — the one its devices should
- * run, and a rollback's target — in {@code current-models.properties}. Thread-safe: rollout state
+ * run, and a rollback's target — in {@code current-models.properties}, and every rollout in
+ * {@code rollouts/<id>.json}, written when it changes: after a restart, running rollouts carry on
+ * where they were (telemetry windows replayed from Kafka count once, by their end time). Thread-safe: rollout state
  * changes under one lock and only queues actions; the actions are published by the driver's own
  * publisher thread, outside that lock and in order, and a stage's device manifests go out all at once
  * (one PUBACK round trip per stage rather than one per device: 50 devices made API calls wait 2.4 s).
@@ -77,7 +79,16 @@ final class RolloutDriver implements BlockAccess {
   private final java.util.Queue<Runnable> events = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final Set<String> withdrawn = ConcurrentHashMap.newKeySet();
   private final Map<String, Long> current = new TreeMap<>();
+  private final Path rolloutsDir;
+  private final com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+  /** What was last written per rollout, so unchanged rollouts are not written again on every tick. */
+  private final Map<String, Stored> written = new java.util.HashMap<>();
+  private final Set<String> rollbackPublished = ConcurrentHashMap.newKeySet();
   private int counter;
+
+  /** A rollout as stored in {@code rollouts/<id>.json}, with what the driver has published of it. */
+  record Stored(Rollout.Snapshot rollout, boolean profileWide, boolean rollbackPublished) {
+  }
 
   RolloutDriver(ModelRegistry registry, ManifestPublisher manifests, KafkaOut kafka, RolloutSettings settings,
       Path stateDir, LongSupplier clock) throws IOException {
@@ -99,6 +110,87 @@ final class RolloutDriver implements BlockAccess {
           throw new IOException(currentFile + ": version of profile " + k + " must be a number, but was '"
               + p.getProperty(k) + "'");
         }
+      }
+    }
+    this.rolloutsDir = stateDir.resolve("rollouts");
+    Files.createDirectories(rolloutsDir);
+    restore();
+  }
+
+  /**
+   * Loads the stored rollouts: running and paused ones carry on (their current stage is published
+   * again on the first tick, in case the service stopped before it was), an aborted one whose
+   * rollback was not yet published publishes it. A file that cannot be read is reported and skipped.
+   */
+  private void restore() throws IOException {
+    List<Stored> found = new ArrayList<>();
+    try (var files = Files.list(rolloutsDir)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().toList()) {
+        try {
+          Stored st = json.readValue(f.toFile(), Stored.class);
+          Rollout.restore(st.rollout()); // validates
+          found.add(st);
+        } catch (IOException | IllegalArgumentException e) {
+          LOG.errorf("stored rollout %s cannot be read, so it is not resumed: %s", f, e.getMessage());
+        }
+      }
+    }
+    found.sort(Comparator.comparingInt(st -> sequenceOf(st.rollout().id())));
+    for (Stored st : found) {
+      Rollout r = Rollout.restore(st.rollout());
+      String id = st.rollout().id();
+      rollouts.put(id, r);
+      profileOf.put(id, st.rollout().profile());
+      if (st.profileWide()) {
+        profileWide.put(id, true);
+      }
+      if (st.rollbackPublished()) {
+        rollbackPublished.add(id);
+      }
+      written.put(id, st);
+      counter = Math.max(counter, sequenceOf(id));
+      // An aborted model's blocks stay unserved, unless a later rollout took the same version up again.
+      registry.model(st.rollout().profile(), st.rollout().toVersion()).ifPresent(m -> {
+        if (r.state() == Rollout.State.ABORTED) {
+          withdrawn.add(m.sha256Hex());
+        } else {
+          withdrawn.remove(m.sha256Hex());
+        }
+      });
+      if (r.state() == Rollout.State.RUNNING || r.state() == Rollout.State.PAUSED
+          || (r.state() == Rollout.State.ABORTED && !st.rollbackPublished())) {
+        enqueue(r, r.republish());
+        LOG.infof("rollout %s resumed after a restart: %s at stage %d", id, r.state(), r.status().stage());
+      }
+    }
+  }
+
+  private static int sequenceOf(String rolloutId) {
+    int dash = rolloutId.lastIndexOf('-');
+    try {
+      return Integer.parseInt(rolloutId.substring(dash + 1));
+    } catch (NumberFormatException | IndexOutOfBoundsException e) {
+      return 0;
+    }
+  }
+
+  /** Writes every rollout that changed since it was last written (atomically: temporary file, then move). */
+  private synchronized void persist() {
+    for (Map.Entry<String, Rollout> e : rollouts.entrySet()) {
+      String id = e.getKey();
+      Stored st = new Stored(e.getValue().snapshot(), profileWide.getOrDefault(id, false),
+          rollbackPublished.contains(id));
+      if (st.equals(written.get(id))) {
+        continue;
+      }
+      Path f = rolloutsDir.resolve(id + ".json");
+      Path tmp = rolloutsDir.resolve(id + ".json.tmp");
+      try {
+        json.writeValue(tmp.toFile(), st);
+        Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        written.put(id, st);
+      } catch (IOException ex) {
+        LOG.errorf("storing rollout %s failed (a restart would not resume it as it is now): %s", id, ex.getMessage());
       }
     }
   }
@@ -160,6 +252,7 @@ final class RolloutDriver implements BlockAccess {
       throw new IllegalArgumentException("version " + toVersion + " of profile " + profile
           + " must be newer than the current version " + from);
     }
+    registry.model(profile, toVersion).ifPresent(m -> withdrawn.remove(m.sha256Hex())); // tried again after an abort
     List<String> order = new ArrayList<>(devices);
     order.sort(Comparator.comparing(RolloutDriver::hash));
     String id = String.format("%s-v%d-%d", profile, toVersion, ++counter);
@@ -169,6 +262,7 @@ final class RolloutDriver implements BlockAccess {
     LOG.infof("rollout %s: version %d -> %d to %d device(s), stages %s, predicted p95 %.1f ms, SLO %.1f ms", id, from,
         toVersion, order.size(), settings.stages(), predictedP95Ms, sloMs);
     enqueue(r, r.start(clock.getAsLong()));
+    persist();
     return r;
   }
 
@@ -209,6 +303,7 @@ final class RolloutDriver implements BlockAccess {
       default -> throw new IllegalArgumentException("rollout action must be pause, resume or abort, but was '" + action
           + "'");
     }
+    persist();
     return Optional.of(r.status());
   }
 
@@ -246,7 +341,7 @@ final class RolloutDriver implements BlockAccess {
   private void applyWindow(String profile, FleetState.Window w) {
     for (Rollout r : rollouts.values()) {
       if (profileOf.get(r.status().id()).equals(profile)) {
-        r.onTelemetry(w.deviceId(), w.modelVersion(), w.inferences(), w.errors(), w.p95Us() / 1000.0);
+        r.onTelemetry(w.deviceId(), w.endUnixMs(), w.modelVersion(), w.inferences(), w.errors(), w.p95Us() / 1000.0);
       }
     }
   }
@@ -277,6 +372,7 @@ final class RolloutDriver implements BlockAccess {
         LOG.infof("rollout %s completed: profile %s runs version %d", s.id(), s.profile(), s.toVersion());
       }
     }
+    persist();
   }
 
   private void enqueue(Rollout r, List<Rollout.Action> actions) {
@@ -361,6 +457,7 @@ final class RolloutDriver implements BlockAccess {
       manifests.publishToProfile(m, PUBLISH_TIMEOUT);
       kafka.manifest(profile, m);
       profileWide.put(s.id(), true);
+      persist();
       LOG.infof("rollout %s: version %d published to every device of %s", s.id(), s.toVersion(), profile);
     } else if (p.action() instanceof Rollout.Action.Rollback b) {
       withdrawn.add(registry.model(profile, s.toVersion()).orElseThrow().sha256Hex());
@@ -380,6 +477,8 @@ final class RolloutDriver implements BlockAccess {
         manifests.publishToProfile(back, PUBLISH_TIMEOUT);
         kafka.manifest(profile, back);
       }
+      rollbackPublished.add(s.id());
+      persist();
       LOG.warnf("rollout %s aborted (%s): rolled back %s to version %d", s.id(), b.reason(), b.devices(),
           s.fromVersion());
     }

@@ -20,7 +20,7 @@ class RolloutTest {
   static List<Action> passStage(Rollout r, List<String> devs, long t) {
     for (String d : devs) {
       r.onUpdateEnded(d, 2, true, "", t);
-      r.onTelemetry(d, 2, 10, 0, 110);
+      r.onTelemetry(d, t, 2, 10, 0, 110);
     }
     r.tick(t);
     return r.tick(t + 5_000);
@@ -56,7 +56,7 @@ class RolloutTest {
     Rollout r = rollout();
     r.start(0);
     r.onUpdateEnded("d0", 2, true, "", 1_000);
-    r.onTelemetry("d0", 2, 20, 0, 180); // under the SLO (200) but far above the prediction (100 + 25 %)
+    r.onTelemetry("d0", 1_000, 2, 20, 0, 180); // under the SLO (200) but far above the prediction (100 + 25 %)
     r.tick(1_000);
     List<Action> a = r.tick(6_000);
     assertEquals(1, a.size());
@@ -73,7 +73,7 @@ class RolloutTest {
     passStage(r, List.of("d0"), 1_000);
     for (String d : List.of("d1", "d2", "d3")) {
       r.onUpdateEnded(d, 2, true, "", 11_000);
-      r.onTelemetry(d, 2, 10, 0, 100);
+      r.onTelemetry(d, 11_000, 2, 10, 0, 100);
     }
     assertEquals(List.of(), r.tick(12_000), "d4 has not answered yet");
     r.tick(1_000 + 10_000 + 1); // install timeout of stage 2 (entered at t = 6,000): d4 unreachable at 16,000
@@ -89,7 +89,7 @@ class RolloutTest {
     r.start(0);
     for (String d : List.of("d0")) {
       r.onUpdateEnded(d, 2, true, "", 1_000);
-      r.onTelemetry(d, 2, 10, 0, 100);
+      r.onTelemetry(d, 1_000, 2, 10, 0, 100);
     }
     r.pause("night shift");
     assertEquals(List.of(), r.tick(10_000));
@@ -105,9 +105,59 @@ class RolloutTest {
     Rollout r = rollout();
     r.start(0);
     r.onUpdateEnded("d0", 2, true, "", 1_000);
-    r.onTelemetry("d0", 2, 3, 0, 100);
+    r.onTelemetry("d0", 1_000, 2, 3, 0, 100);
     r.tick(1_000);
     assertEquals(List.of(), r.tick(100_000));
     assertEquals(Rollout.State.RUNNING, r.state());
+  }
+  @Test
+  void aRestoredRolloutCarriesOnWhereTheStoredOneWas() {
+    Rollout r = rollout();
+    r.start(0);
+    passStage(r, List.of("d0"), 1_000); // stage 2 entered at 6,000
+    r.onUpdateEnded("d1", 2, true, "", 7_000);
+    r.onTelemetry("d1", 7_000, 2, 10, 0, 100);
+    Rollout.Snapshot stored = r.snapshot();
+
+    Rollout back = Rollout.restore(stored);
+    assertEquals(r.status(), back.status());
+    assertEquals(stored, back.snapshot());
+    assertEquals(List.of(new Action.Target(List.of("d0", "d1", "d2", "d3", "d4"))), back.republish(),
+        "the current stage is published again: the service may have stopped before it was");
+    // Both go on identically.
+    for (Rollout x : List.of(r, back)) {
+      passStage(x, List.of("d2", "d3", "d4"), 8_000);
+    }
+    assertEquals(r.status(), back.status());
+    assertEquals(3, back.status().stage());
+  }
+
+  @Test
+  void replayedTelemetryAndFailuresCountOnce() {
+    Rollout r = new Rollout("r1", "pi-4b", 1, 2, 100, 200, TEN,
+        new RolloutSettings(List.of(0.1, 0.5, 1.0), 10_000, 5_000, 10, 1, 0.05, 0.25));
+    r.start(0);
+    r.onTelemetry("d0", 1_000, 2, 6, 0, 100);
+    r.onTelemetry("d0", 1_000, 2, 6, 0, 100); // the same window again, as after a restart
+    r.onTelemetry("d0", 900, 2, 6, 0, 100); // an older one
+    assertEquals(6, r.status().stages().get(0).inferences());
+    r.onTelemetry("d0", 2_000, 2, 6, 0, 100);
+    assertEquals(12, r.status().stages().get(0).inferences());
+
+    r.tick(2_000);
+    r.tick(7_000); // stage 2
+    assertEquals(List.of(), r.onUpdateEnded("d1", 2, false, "FAILED DIGEST", 8_000));
+    assertEquals(List.of(), r.onUpdateEnded("d1", 2, false, "FAILED DIGEST", 8_000),
+        "one device's failure, replayed, must not count as a second (max 1 tolerated)");
+    assertEquals(Rollout.State.RUNNING, r.state());
+  }
+
+  @Test
+  void anAbortedRolloutRepublishesItsRollback() {
+    Rollout r = rollout();
+    r.start(0);
+    r.onUpdateEnded("d0", 2, true, "", 1_000);
+    r.abort("operator", 2_000);
+    assertEquals(List.of(new Action.Rollback(List.of("d0"), "operator")), Rollout.restore(r.snapshot()).republish());
   }
 }

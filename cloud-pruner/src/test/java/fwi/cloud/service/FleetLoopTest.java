@@ -49,7 +49,6 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,6 +63,11 @@ import org.junit.jupiter.api.io.TempDir;
  * deliberately broken model (NaN weights) is uploaded: the canary's agent refuses it, the rollout
  * aborts at the canary stage, both agents stay on the good model and the other never gets it. Finally every result the agents produced is in Kafka,
  * in sequence, without a gap.
+ *
+ * <p>Runs in the default suite (about 4 minutes). It passed with the machine's load average at 10
+ * (two other builds running); its latency margins: the job aims at 25 % of the observed p95 (SLO at
+ * 50 %, planner margin 0.5), and both the observation and the final check happen with no job
+ * running, so load from the test itself is alike in both.
  *
  * <p>The base model is the full-width network: its latency spans ~7x between unpruned and heavily pruned
  * (narrower bases bottom out sooner on fixed per-inference costs), which keeps the loop's margins clear of
@@ -96,10 +100,6 @@ class FleetLoopTest {
 
   @Test
   void sloBreachCompressesSignsAndRollsOutAndABrokenModelStopsAtTheCanary() throws Exception {
-    // Runs only when asked (-Dfwi.e2e=true): its SLO gates judge real latency, and on this 2-core machine
-    // other processes' load has swung that latency 2-3x within a run (see the session notes); until the
-    // test is steady under such load it must not decide whether a change lands.
-    Assumptions.assumeTrue(Boolean.getBoolean("fwi.e2e"), "the fleet loop test runs with -Dfwi.e2e=true");
     MosquittoBroker mqtt = keep(MosquittoBroker.launch());
     KafkaBroker kafka = keep(KafkaBroker.launch());
     var kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
@@ -324,7 +324,7 @@ class FleetLoopTest {
         new PlannerSettings(3_000, 0.9, 600_000, 0.5, 10), true,
         new RolloutSettings(List.of(0.5, 1.0), 60_000, 4_000, 8, 0, 0.05, 1.0), true, Optional.of(base),
         Optional.of(data), "auto", Optional.empty(), 1,
-        new Compressor.Settings(0, 1, Criterion.L1, 1, 1, Compressor.Retrain.NEVER, 0.1, true, 1, training, 3, 1e-3, 0),
+        new Compressor.Settings(0, 1, Criterion.L1, 1, 1, Compressor.Retrain.NEVER, 0.1, true, 1, training, 3, 1e-3, 4),
         0.95, 1);
   }
 }

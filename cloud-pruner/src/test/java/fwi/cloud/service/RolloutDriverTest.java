@@ -1,6 +1,7 @@
 package fwi.cloud.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -147,5 +148,57 @@ class RolloutDriverTest {
     assertTrue(e.getMessage().contains("no current model version") && e.getMessage().contains("version 2"),
         e.getMessage());
     assertTrue(driver.all().isEmpty());
+  }
+  @Test
+  void aRestartedServiceResumesItsRolloutsWhereTheyWere() throws Exception {
+    driver.setCurrent(PROFILE, 1);
+    List<String> fleet = devices(10);
+    Rollout.Status started = driver.start(PROFILE, 2, 30, 50, fleet).status();
+    String canary = started.stages().get(0).devices() == 1 ? started.devices().entrySet().stream()
+        .filter(e -> e.getValue() == Rollout.DeviceState.TARGETED).findFirst().orElseThrow().getKey() : "";
+    fwi.testing.Poll.until(driver::idle, WAIT, () -> "stage 1 published");
+    driver.act(started.id(), "pause", "night shift");
+    driver.close(Duration.ofSeconds(5));
+
+    // A new driver on the same state directory, as after a restart.
+    RolloutDriver again = new RolloutDriver(registry, publisher, kafka,
+        new RolloutSettings(List.of(0.1, 0.5, 1.0), 600_000, 60_000, 5, 0, 0.05, 0.5), dir, now::get);
+    try {
+      Rollout.Status resumed = again.status(started.id()).orElseThrow();
+      assertEquals(Rollout.State.PAUSED, resumed.state());
+      assertEquals("paused: night shift", resumed.reason());
+      assertEquals(started.devices(), resumed.devices());
+      assertTrue(again.active(PROFILE), "a paused rollout still holds the profile");
+      assertThrows(IllegalStateException.class, () -> again.start(PROFILE, 2, 30, 50, fleet));
+      // Its stage is published again (harmless: the manifest is retained), and it goes on once resumed.
+      again.act(started.id(), "resume", "morning");
+      again.tick();
+      fwi.testing.Poll.until(again::idle, WAIT, () -> "stage 1 republished");
+      try (MqttTestClient watcher = MqttTestClient.connect(broker.url(), "watcher-" + System.nanoTime(),
+          "fwi/v1/dev/+/manifest")) {
+        fwi.testing.Poll.until(() -> {
+          try {
+            return targetedWith(watcher, 2).equals(Set.of(canary));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }, WAIT, () -> "the canary's manifest retained");
+      }
+      assertEquals(Rollout.State.RUNNING, again.status(started.id()).orElseThrow().state());
+      // An aborted model's blocks stay unserved, also after a restart; ids go on from the stored ones.
+      String sha2 = registry.model(PROFILE, 2).orElseThrow().sha256Hex();
+      again.act(started.id(), "abort", "test");
+      fwi.testing.Poll.until(again::idle, WAIT, () -> "rollback published");
+      assertFalse(again.mayDownload("pi-000", sha2));
+      RolloutDriver third = new RolloutDriver(registry, publisher, kafka,
+          new RolloutSettings(List.of(0.1, 0.5, 1.0), 600_000, 60_000, 5, 0, 0.05, 0.5), dir, now::get);
+      assertFalse(third.mayDownload("pi-000", sha2), "withdrawn after a restart too");
+      assertEquals(Rollout.State.ABORTED, third.status(started.id()).orElseThrow().state());
+      third.close(Duration.ofSeconds(5));
+      assertTrue(again.start(PROFILE, 2, 30, 50, fleet).status().id().endsWith("-2"));
+      assertTrue(again.mayDownload("pi-000", sha2), "taken up again by a new rollout");
+    } finally {
+      again.close(Duration.ofSeconds(5));
+    }
   }
 }
