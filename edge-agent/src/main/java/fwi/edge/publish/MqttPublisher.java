@@ -75,6 +75,14 @@ import org.jboss.logging.Logger;
  * reconnect again); both are logged and counted ({@link #rejectedCount()}). Every message carries
  * the content type {@value #CONTENT_TYPE}.
  *
+ * <p>A PUBACK with reason 0x10 (No matching subscribers) is not an error but not a delivery either:
+ * the broker accepted the message and gave it to nobody, so it would be lost. The entry stays in the
+ * outbox, the sender holds back (0.5 s, doubling to 8 s while it keeps happening) and then sends
+ * again from the oldest unacknowledged entry. This keeps results safe while the cloud's subscriber
+ * is missing: a bridge being restarted, or a broker restart that forgets shared subscriptions
+ * (Mosquitto 2.0.11 restores a persistent session's plain subscriptions after a restart, not its
+ * {@code $share} ones, until the owner reconnects). Counted in {@link #unmatchedCount()}.
+ *
  * <h2>Sequences</h2>
  * {@code Header.sequence} is counted per message type: one counter per {@link Stream}, one for
  * Birth, one for Death (see {@link SequenceStore}: never reused across restarts, a gap after a
@@ -94,6 +102,10 @@ public final class MqttPublisher implements AutoCloseable {
   private static final String DEATH = "death";
   /** Slots of the broker's receive maximum the sender leaves free for Birth and publishNow. */
   private static final int RESERVED_IN_FLIGHT = 2;
+  /** MQTT 5 PUBACK reason: the broker accepted the message but no subscription matched it. */
+  private static final int NO_MATCHING_SUBSCRIBERS = 0x10;
+  private static final long NO_SUBSCRIBER_HOLD_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  private static final long NO_SUBSCRIBER_HOLD_MAX_NANOS = TimeUnit.SECONDS.toNanos(8);
 
   private record Subscription(String filter, BiConsumer<String, byte[]> handler) {
   }
@@ -109,6 +121,11 @@ public final class MqttPublisher implements AutoCloseable {
   private final EnumMap<Stream, AtomicLong> sent = new EnumMap<>(Stream.class);
   private final EnumMap<Stream, String> streamTopics = new EnumMap<>(Stream.class);
   private final AtomicLong rejected = new AtomicLong();
+  private final AtomicLong unmatched = new AtomicLong();
+  /** While not 0: {@link System#nanoTime()} before which the sender holds back (a PUBACK said no subscriber). */
+  private volatile long holdUntilNanos;
+  private volatile long holdNanos = NO_SUBSCRIBER_HOLD_MIN_NANOS;
+  private volatile boolean unmatchedLogged;
   private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
   private final ConcurrentLinkedQueue<Long> acks = new ConcurrentLinkedQueue<>();
   /**
@@ -506,6 +523,29 @@ public final class MqttPublisher implements AutoCloseable {
     @Override
     public void onSuccess(IMqttToken token) {
       int[] codes = token.getReasonCodes();
+      if (codes != null && codes.length > 0 && codes[0] == NO_MATCHING_SUBSCRIBERS && entryId >= 0) {
+        // Nobody got it: keep the entry, hold back and send it again later.
+        unmatched.incrementAndGet();
+        long hold = holdNanos;
+        if (holdUntilNanos == 0) {
+          holdUntilNanos = System.nanoTime() + hold;
+          holdNanos = Math.min(NO_SUBSCRIBER_HOLD_MAX_NANOS, hold * 2);
+        }
+        if (!unmatchedLogged) {
+          unmatchedLogged = true;
+          LOG.warnf("no subscriber for %s messages (PUBACK 0x10): kept in the outbox and sent again in %d ms",
+              stream, TimeUnit.NANOSECONDS.toMillis(hold));
+        }
+        release();
+        return;
+      }
+      if (entryId >= 0 && stream != null) {
+        holdNanos = NO_SUBSCRIBER_HOLD_MIN_NANOS; // delivered: somebody listens again
+        if (unmatchedLogged && holdUntilNanos == 0) {
+          unmatchedLogged = false;
+          LOG.infof("%s messages have a subscriber again", stream);
+        }
+      }
       if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
         rejected.incrementAndGet();
         if (!session.refusalLogged) {
@@ -552,13 +592,27 @@ public final class MqttPublisher implements AutoCloseable {
         wire.lock();
         try {
           Session s = session;
-          if (s.up.get()) {
+          long hold = holdUntilNanos;
+          boolean holding = false;
+          if (hold != 0) {
+            long left = hold - System.nanoTime();
+            if (left > 0 || s.inFlight.get() > 0) {
+              holding = true; // wait out the hold, and for what is in flight to come back, then go again
+              parkNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(5), Math.min(parkNanos, left > 0 ? left
+                  : TimeUnit.MILLISECONDS.toNanos(20)));
+            } else {
+              holdUntilNanos = 0;
+              outbox.rewind(); // from the oldest unacknowledged entry: those nobody got go again
+              pending = null;
+            }
+          }
+          if (s.up.get() && !holding) {
             if (s.epoch != epoch) {
               outbox.rewind(); // a new connection: everything unacknowledged goes again, oldest first
               epoch = s.epoch;
               pending = null;
             }
-            while (s.inFlight.get() < s.limit) {
+            while (s.inFlight.get() < s.limit && holdUntilNanos == 0) {
               Outbox.Entry e = pending != null ? pending : outbox.next().orElse(null);
               if (e == null) {
                 break;
@@ -658,6 +712,14 @@ public final class MqttPublisher implements AutoCloseable {
   /** Messages of {@code stream} acknowledged by the broker since this publisher was created (repeats included). */
   public long sentCount(Stream stream) {
     return sent.get(stream).get();
+  }
+
+  /**
+   * Messages the broker accepted without a subscriber to give them to (PUBACK 0x10), since this
+   * publisher was created; each is kept and sent again.
+   */
+  public long unmatchedCount() {
+    return unmatched.get();
   }
 
   /**

@@ -292,6 +292,36 @@ class MqttPublisherTest {
         : publisher.publish(Stream.TELEMETRY, h -> telemetry(h, i));
   }
 
+  /**
+   * The broker accepts a message nobody subscribes to with PUBACK 0x10 and gives it to nobody: the
+   * publisher keeps such messages and sends them again until a subscriber is there (a bridge that
+   * restarts, or a broker restart that forgot the bridge's shared subscription).
+   */
+  @Test
+  void messagesNobodySubscribedToAreKeptUntilASubscriberIsThere() throws Exception {
+    String[] filters = {"$share/bridge/fwi/v1/dev/+/result"};
+    try (MosquittoBroker broker = MosquittoBroker.launch();
+        MqttPublisher publisher = started(settings(broker, "dev-nobody", dir).build())) {
+      awaitConnected(publisher);
+      for (int i = 0; i < 20; i++) {
+        publisher.publish(Stream.RESULT, h -> result(h, 0));
+      }
+      Poll.until(() -> publisher.unmatchedCount() >= 1, WAIT, () -> "a PUBACK 0x10 (no subscriber)");
+      Thread.sleep(1_000); // at least one hold and resend while still nobody listens
+      assertEquals(20, publisher.bufferedCount(), "the messages nobody got stay in the outbox");
+      try (MqttTestClient cloud = MqttTestClient.persistent(broker.url(), "bridge-late", Duration.ofMinutes(5),
+          filters)) {
+        for (int i = 0; i < 10; i++) {
+          publisher.publish(Stream.RESULT, h -> result(h, 0));
+        }
+        List<Received> got = cloud.awaitUntil(list -> keptByStrictReader(list)
+            .getOrDefault("fwi/v1/dev/dev-nobody/result", List.of()).size() == 30, WAIT, "all 30 results");
+        assertEquals(oneTo(30), keptByStrictReader(got).get("fwi/v1/dev/dev-nobody/result"));
+        Poll.until(() -> publisher.bufferedCount() == 0, WAIT, () -> "outbox empty: " + publisher.bufferedCount());
+      }
+    }
+  }
+
   @Test
   void restartedAgentSendsTheOldOutboxFirstAndContinuesTheSequence() throws Exception {
     DeviceTopics topics = new DeviceTopics("dev-again");
