@@ -212,6 +212,10 @@ public final class Agent implements AutoCloseable {
     return publisher.droppedCount();
   }
 
+  public long publishUnmatched() {
+    return publisher.unmatchedCount();
+  }
+
   public long publishSent() {
     long n = 0;
     for (Stream s : Stream.values()) {

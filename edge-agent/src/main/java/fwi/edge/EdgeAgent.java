@@ -95,6 +95,11 @@ public class EdgeAgent implements AgentStatus {
   }
 
   @Override
+  public long publishUnmatched() {
+    return agent == null ? 0 : agent.publishUnmatched();
+  }
+
+  @Override
   public long publishSent() {
     return agent == null ? 0 : agent.publishSent();
   }

@@ -13,6 +13,9 @@ public interface AgentStatus {
   /** Messages dropped by the outbox bound since the device was installed. */
   long publishDropped();
 
+  /** PUBACKs saying no subscriber got the message (kept and sent again) since start. */
+  long publishUnmatched();
+
   /** Messages acknowledged by the broker since start. */
   long publishSent();
 

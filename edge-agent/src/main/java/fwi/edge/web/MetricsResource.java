@@ -51,6 +51,8 @@ public class MetricsResource {
     gauge(b, "fwi_outbox_messages", "Messages waiting in the disk outbox", labels, status.publishBuffered());
     counter(b, "fwi_outbox_dropped_total", "Messages dropped by the outbox bound", labels, status.publishDropped());
     counter(b, "fwi_published_total", "Messages acknowledged by the broker", labels, status.publishSent());
+    counter(b, "fwi_publish_unmatched_total", "Messages the broker had no subscriber for (kept, sent again)", labels,
+        status.publishUnmatched());
     gauge(b, "fwi_model_version", "Version of the serving model (0: none)", labels,
         inf.model().map(m -> m.version()).orElse(0L));
     SystemProbe.rssBytes().ifPresent(r -> gauge(b, "fwi_process_resident_memory_bytes", "Resident set size", labels, r));
