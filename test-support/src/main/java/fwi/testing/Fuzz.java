@@ -71,6 +71,7 @@ public final class Fuzz {
     private final List<Class<? extends Throwable>> documented = new ArrayList<>();
     private long timeoutMs = DEFAULT_TIMEOUT_MS;
     private LongUnaryOperator allocationBudget = n -> 64 * n + (16L << 20);
+    private int[] hotOffsets = {};
 
     private Campaign(String name, Target target) {
       this.name = name;
@@ -87,6 +88,12 @@ public final class Fuzz {
     @SafeVarargs
     public final Campaign documented(Class<? extends Throwable>... types) {
       documented.addAll(Arrays.asList(types));
+      return this;
+    }
+
+    /** Byte offsets of header fields worth inflating (sizes, counts, intervals); see {@link Mutator}. */
+    public Campaign hotOffsets(int... offsets) {
+      hotOffsets = offsets.clone();
       return this;
     }
 
@@ -113,7 +120,7 @@ public final class Fuzz {
       }
       int tries = tries(normalTries);
       long seed = Long.getLong("fwi.fuzz.seed", 1L);
-      Mutator mutator = new Mutator(new SplittableRandom(seed ^ name.hashCode()), seeds);
+      Mutator mutator = new Mutator(new SplittableRandom(seed ^ name.hashCode()), seeds, hotOffsets);
       ExecutorService worker = worker();
       try {
         for (byte[] s : seeds) {

@@ -22,14 +22,20 @@ public final class Mutator {
 
   private final SplittableRandom random;
   private final List<byte[]> seeds;
+  private final int[] hotOffsets;
 
-  /** @param seeds the valid inputs to mutate (at least one); also the material for splices */
-  public Mutator(SplittableRandom random, List<byte[]> seeds) {
+  /**
+   * @param seeds the valid inputs to mutate (at least one); also the material for splices
+   * @param hotOffsets byte offsets of known header fields (sizes, counts, intervals), hit by half of
+   *     the field mutations; may be empty
+   */
+  public Mutator(SplittableRandom random, List<byte[]> seeds, int... hotOffsets) {
     if (seeds.isEmpty()) {
       throw new IllegalArgumentException("a mutator needs at least one seed input, but got none");
     }
     this.random = random;
     this.seeds = List.copyOf(seeds);
+    this.hotOffsets = hotOffsets.clone();
   }
 
   /** A mutated copy of a randomly chosen seed. */
@@ -65,7 +71,11 @@ public final class Mutator {
           return b;
         }
         int at = random.nextInt(b.length - width + 1);
-        long v = INTERESTING[random.nextInt(INTERESTING.length)];
+        if (hotOffsets.length > 0 && random.nextBoolean()) {
+          int hot = hotOffsets[random.nextInt(hotOffsets.length)];
+          at = hot + width <= b.length ? hot : at;
+        }
+        long v = random.nextInt(4) == 0 ? random.nextLong() : INTERESTING[random.nextInt(INTERESTING.length)];
         boolean little = random.nextBoolean();
         for (int i = 0; i < width; i++) {
           int shift = 8 * (little ? i : width - 1 - i);

@@ -78,11 +78,43 @@ class SegyReaderFuzzTest {
           "sample interval " + all.sampleIntervalUs());
       ShotGathers g = new SegyReader(LAYOUT).read(f);
       assertEquals(Shape.of(2, 40, 3), g.tensor().shape());
-    }).documented(SegyFormatException.class);
+    }).documented(SegyFormatException.class)
+        // binary header: interval, samples, format, revision, extended headers, additional trace headers,
+        // rev 2 samples and interval; first trace header: record, source X, group X, samples, interval
+        .hotOffsets(3216, 3220, 3224, 3500, 3504, 3506, 3268, 3272, 3600 + 8, 3600 + 72, 3600 + 80, 3600 + 114,
+            3600 + 116, 3600 + 70);
   }
 
   @Test
   void refusesHostileFilesByName() throws IOException {
     reader().seeds(seeds()).run(TRIES);
+  }
+
+  private byte[] patched(byte[] seed, int at, long value, int width) {
+    ByteBuffer b = ByteBuffer.wrap(seed.clone());
+    switch (width) {
+      case 4 -> b.putInt(at, (int) value);
+      case 8 -> b.putLong(at, value);
+      default -> throw new IllegalArgumentException("width " + width);
+    }
+    return b.array();
+  }
+
+  /** Rev 2 additional trace headers (bytes 3507-3510) so many that 240 x (1 + count) overflows an int. */
+  @Test
+  void refusesMoreAdditionalTraceHeadersThanTheFileHolds() throws IOException {
+    byte[] rev2 = revision2(seeds().get(0));
+    for (long count : new long[] {8_947_849, 0x7fffffff, 1000}) {
+      reader().check(patched(rev2, 3506, count, 4));
+    }
+  }
+
+  /** Rev 2 sample interval as a double (bytes 3273-3280): NaN, infinite, negative, or so small that the filter never ends. */
+  @Test
+  void refusesASampleIntervalThatIsNotAPositiveFiniteNumber() throws IOException {
+    byte[] rev2 = revision2(seeds().get(0));
+    for (double us : new double[] {Double.NaN, Double.POSITIVE_INFINITY, -1000, 1e-300, Double.MIN_VALUE}) {
+      reader().check(patched(rev2, 3272, Double.doubleToRawLongBits(us), 8));
+    }
   }
 }
