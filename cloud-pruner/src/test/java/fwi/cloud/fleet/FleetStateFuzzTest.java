@@ -1,5 +1,6 @@
 package fwi.cloud.fleet;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
@@ -68,6 +69,24 @@ class FleetStateFuzzTest {
       s.apply("pi-1", Telemetry.parseFrom(telemetry()), NOW);
       consistent(s);
     }).documented(InvalidProtocolBufferException.class).seeds(events()).run(TRIES);
+  }
+
+  /**
+   * uint64 counts above 2^63 (negative as Java longs) from a hostile or broken device: an error count
+   * of 2^64 - 10 against 10 inferences made the error ratio -10 / 0 = -Infinity, which passes every
+   * rollout gate ("error ratio <= max").
+   */
+  @Test
+  void ignoresTelemetryWindowsWhoseCountsOrLatenciesOverflowASignedLong() throws Exception {
+    Telemetry good = Telemetry.parseFrom(telemetry());
+    for (Telemetry bad : List.of(good.toBuilder().setInferenceErrorCount(-10).build(),
+        good.toBuilder().setInferenceCount(-5).build(), good.toBuilder().setLatencyP95Us(-1).build(),
+        good.toBuilder().setLatencyP50Us(Long.MIN_VALUE).build())) {
+      FleetState s = known();
+      s.apply("pi-1", bad, NOW);
+      consistent(s);
+      assertEquals(java.util.Optional.empty(), s.profileLatency("pi-4b", NOW), bad.toString());
+    }
   }
 
   @Test

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import fwi.proto.codec.VelocityMaps;
 import fwi.proto.v1.InferenceResult;
 import fwi.proto.v1.VelocityEncoding;
+import fwi.proto.v1.VelocityMap;
 import fwi.runtime.image.SeismicPictures;
 import fwi.runtime.image.VelocityMapStyle;
 import fwi.testing.Fuzz;
@@ -47,5 +48,21 @@ class ResultsFeedFuzzTest {
   @Test
   void drawsOrRefusesHostileVelocityMaps() {
     drawing().seeds(seeds()).run(TRIES);
+  }
+
+  private static byte[] mapOfShape(int... shape) {
+    VelocityMap.Builder m = VelocityMap.newBuilder().setEncoding(VelocityEncoding.VELOCITY_ENCODING_FLOAT32);
+    for (int d : shape) {
+      m.addShape(d);
+    }
+    return InferenceResult.newBuilder().setVelocityMap(m).build().toByteArray();
+  }
+
+  /** A 12-byte map claiming 70000 x 70000 behind a zero dimension, and one whose dimensions are above 2^31 as uint32. */
+  @Test
+  void refusesMapsWhoseShapeClaimsMoreThanTheirDataHolds() {
+    drawing().check(mapOfShape(0, 70_000, 70_000));
+    drawing().check(mapOfShape(1, 0x80000000, 2));
+    drawing().check(mapOfShape(0x80000000, 0x80000000, 4));
   }
 }
