@@ -46,13 +46,23 @@ class PayloadsFuzzTest {
         .run(TRIES);
   }
 
+  private static Fuzz.Campaign shapeHeader() {
+    byte[] body = new byte[4 * 5 * 10 * 7];
+    return Fuzz.campaign("infer-raw-shape", input -> consistent(Payloads.raw(new ByteArrayInputStream(body),
+            new String(input, StandardCharsets.UTF_8), "body", MAX_BYTES)))
+        .documented(InputRejectedException.class);
+  }
+
   @Test
   void refusesHostileShapeHeadersByName() {
-    byte[] body = new byte[4 * 5 * 10 * 7];
-    Fuzz.campaign("infer-raw-shape", input -> consistent(Payloads.raw(new ByteArrayInputStream(body),
-            new String(input, StandardCharsets.UTF_8), "body", MAX_BYTES)))
-        .documented(InputRejectedException.class)
-        .seeds(List.of("1,5,10,7".getBytes(StandardCharsets.UTF_8), "[5 x 10 x 7]".getBytes(StandardCharsets.UTF_8)))
-        .run(TRIES);
+    shapeHeader().seeds(List.of("1,5,10,7".getBytes(StandardCharsets.UTF_8),
+        "[5 x 10 x 7]".getBytes(StandardCharsets.UTF_8))).run(TRIES);
+  }
+
+  /** Found by fuzzing: {@code X-Shape: ,} (no dimension at all) escaped as IllegalArgumentException, a 500. */
+  @Test
+  void refusesAShapeHeaderWithoutDimensions() {
+    shapeHeader().check(",".getBytes(StandardCharsets.UTF_8));
+    shapeHeader().check(" , ,".getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -103,12 +103,26 @@ class OtaFuzzTest {
     }
   }
 
+  private static Fuzz.Campaign smokeTest() {
+    SmokeTest smoke = new SmokeTest(new RunnerOptions(1), 100, 10_000, Duration.ofSeconds(5), 1);
+    return Fuzz.campaign("ota-model-file", input -> smoke.run(input, "fuzz.onnx", Optional.empty()).runner().close())
+        .documented(OtaException.class);
+  }
+
   @Test
   void smokeTestLoadsOrRefusesHostileModelFiles() {
-    SmokeTest smoke = new SmokeTest(new RunnerOptions(1), 100, 10_000, Duration.ofSeconds(5), 1);
-    Fuzz.campaign("ota-model-file", input -> smoke.run(input, "fuzz.onnx", Optional.empty()).runner().close())
-        .documented(OtaException.class)
-        .seeds(List.of(FILE, TestModels.dividedBy(2, -1, 4), TestModels.unary("Relu", 1, 4)))
-        .run(TRIES / 4);
+    smokeTest().seeds(List.of(FILE, TestModels.dividedBy(2, -1, 4), TestModels.unary("Relu", 1, 4))).run(TRIES / 4);
+  }
+
+  /** Found by fuzzing: a model whose input is a scalar made the reference input throw IllegalArgumentException. */
+  @Test
+  void smokeTestRefusesAModelWithAScalarInput() {
+    smokeTest().check("CAg6PgoPCgF4EgF5GgFuIgRSZWx1EgFnWhMKAXgSDgoMCAESAggCCAEKAggEYhMKAXkSDgoMCAESCAoCCAEKAggEQgIQEQ==");
+  }
+
+  /** A model declaring a fixed input of 2^31 - 9 values: refused before its reference input is allocated. */
+  @Test
+  void smokeTestRefusesAModelWhoseInputIsTooLargeToAllocate() {
+    smokeTest().check(TestModels.plus(1500, 1, 0x7fff_fff7L));
   }
 }
