@@ -23,8 +23,9 @@ class FleetApiTest {
   public static class WithToken implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
-      return Map.of("quarkus.http.host-enabled", "true", "quarkus.http.test-port", "0",
-          "fwi.service.api-token", "s3cret-token");
+      Map<String, String> c = new java.util.HashMap<>(ReadOnlyApiTest.WithoutToken.HTTP);
+      c.put("fwi.service.api-token", "s3cret-token");
+      return c;
     }
   }
 

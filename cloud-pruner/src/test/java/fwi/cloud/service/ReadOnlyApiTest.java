@@ -14,9 +14,12 @@ import org.junit.jupiter.api.Test;
 class ReadOnlyApiTest {
   /** HTTP on, no API token. */
   public static class WithoutToken implements QuarkusTestProfile {
+    /** HTTP on a free port: what every API test needs. */
+    static final Map<String, String> HTTP = Map.of("quarkus.http.host-enabled", "true", "quarkus.http.test-port", "0");
+
     @Override
     public Map<String, String> getConfigOverrides() {
-      return Map.of("quarkus.http.host-enabled", "true", "quarkus.http.test-port", "0");
+      return HTTP;
     }
   }
 
