@@ -86,6 +86,17 @@ class OtaFuzzTest {
     signedBodies().seeds(bodies()).run(TRIES);
   }
 
+  /**
+   * A signed body of 2^28 one-byte blocks (a 256 MiB file, within the device's disk): refused as
+   * malformed before the download allocates its per-block bookkeeping (32 MiB here; a count of
+   * 2^31 or more would be negative as an int).
+   */
+  @Test
+  void rejectsASignedBodyWithMoreBlocksThanADownloadCanTrack() {
+    signedBodies().check(Manifests.body(FILE, "inv-v2", 2).setSizeBytes(1L << 28).setBlockSizeBytes(1)
+        .setBlockCount(1 << 28).clearBlockSha256().build().toByteArray());
+  }
+
   @Test
   void storesOrIgnoresHostileBlockResponses() throws IOException {
     ManifestBody body = Manifests.body(FILE, "inv-v2", 2).build();
