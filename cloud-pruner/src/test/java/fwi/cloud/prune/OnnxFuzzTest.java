@@ -94,6 +94,19 @@ class OnnxFuzzTest {
     return out;
   }
 
+  /** Every conv weight in turn claiming 2^20 x 2^20 x 3 x 3 values while its data stays small. */
+  @Test
+  void refusesInitializersWhoseDimensionsClaimMoreThanTheirData() {
+    Fuzz.Campaign c = campaign("onnx-part", input -> describeAnalyseAndPrune(spliced(input)));
+    for (int i = 0; i < BASE.getGraph().getInitializerCount(); i++) {
+      TensorProto t = BASE.getGraph().getInitializer(i);
+      if (t.getDimsCount() == 4) {
+        TensorProto huge = t.toBuilder().clearDims().addDims(1 << 20).addDims(1 << 20).addDims(3).addDims(3).build();
+        c.check(withPrefix(1, i, huge.toByteArray()));
+      }
+    }
+  }
+
   @Test
   void refusesHostileNodesInitializersAndInputsByName() {
     campaign("onnx-part", input -> describeAnalyseAndPrune(spliced(input))).seeds(parts()).run(2 * TRIES);
