@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +29,18 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(SecretsNotLoggedTest.Secrets.class)
 class SecretsNotLoggedTest {
   static final Path LOG = Path.of("target", "secrets-test", "service.log");
+  static final List<String> DEBUG_CATEGORIES = List.of("fwi", "org.eclipse.paho", "org.apache.kafka");
+
+  /**
+   * Quarkus sets category levels on the JVM-wide log manager and the next test application does not
+   * reset them: without this, this test's DEBUG would flood the output of the tests after it.
+   */
+  @AfterAll
+  static void restoreLogLevels() {
+    for (String category : DEBUG_CATEGORIES) {
+      java.util.logging.Logger.getLogger(category).setLevel(null);
+    }
+  }
 
   /**
    * The dashboard test's real Mosquitto, Kafka and PEM signing key, with an API token and an MQTT
@@ -50,9 +63,9 @@ class SecretsNotLoggedTest {
       c.put("quarkus.log.file.enabled", "true");
       c.put("quarkus.log.file.path", LOG.toAbsolutePath().toString());
       c.put("quarkus.log.console.level", "WARN"); // DEBUG goes to the file only
-      c.put("quarkus.log.category.\"fwi\".level", "DEBUG");
-      c.put("quarkus.log.category.\"org.eclipse.paho\".level", "DEBUG");
-      c.put("quarkus.log.category.\"org.apache.kafka\".level", "DEBUG");
+      for (String category : DEBUG_CATEGORIES) {
+        c.put("quarkus.log.category.\"" + category + "\".level", "DEBUG");
+      }
       c.put("fwi.service.api-token", TOKEN);
       c.put("fwi.bridge.client-id", "secrets-test-bridge");
       c.put("fwi.bridge.mqtt-username", "fwi-cloud");
