@@ -316,6 +316,12 @@ class EdgeAgentTest {
   @Order(11)
   void rollsBackToThePreviousModelOnTheOperatorsCommand() throws Exception {
     given().post("/ota/rollback").then().statusCode(401);
+    for (String wrong : new String[] {"test-token", "Bearer", "Bearer test-tokenX", "Bearer test-toke", "bearer test-token",
+        "Basic dGVzdC10b2tlbg=="}) {
+      given().header("Authorization", wrong).post("/ota/rollback").then().statusCode(401)
+          .body(org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("test-token")));
+    }
+    assertServing("inv-v2", 2500f);
     given().header("Authorization", "Bearer test-token").queryParam("why", "maps look striped").post("/ota/rollback")
         .then().statusCode(200).body("serving", equalTo("inv-v1@1"));
     assertServing("inv-v1", 2000f);

@@ -51,6 +51,7 @@ public final class FleetState {
   private final List<TelemetryListener> listeners = new ArrayList<>();
   private final List<OtaListener> otaListeners = new ArrayList<>();
   private long duplicates;
+  private long implausible;
 
   private static final class Mutable {
     String profile = "";
@@ -169,6 +170,15 @@ public final class FleetState {
     if (t.hasModel()) {
       d.model = t.getModel();
     }
+    // Counts and latencies are uint64 on the wire; values of 2^63 and above (negative here) come only
+    // from a broken or hostile device and would turn the profile statistics into nonsense (an error
+    // ratio of -Infinity passes every rollout gate), so such a window counts as seen but not measured.
+    boolean plausible = t.getInferenceCount() >= 0 && t.getInferenceErrorCount() >= 0 && t.getLatencyP50Us() >= 0
+        && t.getLatencyP95Us() >= 0;
+    if (!plausible) {
+      implausible++;
+      return true;
+    }
     if (t.getInferenceCount() > 0) {
       d.p95 = t.getLatencyP95Us();
     }
@@ -258,6 +268,11 @@ public final class FleetState {
     byModel.forEach((k, v) -> p95ByModel.put(k, v[1] / v[0] / 1000));
     return Optional.of(new ProfileLatency(profile, devs, n, p50 / n / 1000, p95 / n / 1000,
         errors / (double) (n + errors), p95ByModel));
+  }
+
+  /** Telemetry records whose counts or latencies were 2^63 or more, kept out of the statistics so far. */
+  public synchronized long implausible() {
+    return implausible;
   }
 
   /** Records dropped as duplicates so far. */

@@ -187,7 +187,15 @@ public final class ResultsFeed implements AutoCloseable {
     int h = map.getShape(rank - 2);
     int w = map.getShape(rank - 1);
     float[] values = VelocityMaps.decode(map);
-    float[] first = values.length == h * w ? values : Arrays.copyOf(values, h * w);
+    // decode checked the data against the whole shape; a zero dimension elsewhere leaves no values,
+    // so H x W must be checked against what was decoded before it sizes anything
+    long hw = Integer.toUnsignedLong(h) * Integer.toUnsignedLong(w);
+    if (hw == 0 || hw > values.length) {
+      throw new IllegalArgumentException("a velocity map must hold at least one " + Integer.toUnsignedString(h) + " x "
+          + Integer.toUnsignedString(w) + " map, but its shape " + map.getShapeList() + " holds " + values.length
+          + " values");
+    }
+    float[] first = values.length == hw ? values : Arrays.copyOf(values, (int) hw);
     return new FloatTensor(Shape.of(h, w), first);
   }
 

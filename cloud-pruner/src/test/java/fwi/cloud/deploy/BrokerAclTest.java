@@ -2,22 +2,34 @@ package fwi.cloud.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fwi.cloud.cli.PrunerMain;
+import fwi.cloud.model.InversionNet;
+import fwi.cloud.model.InversionNetConfig;
+import fwi.cloud.model.OnnxModels;
+import fwi.cloud.testing.EdgeAgentProcess;
 import fwi.runtime.net.NoDelaySockets;
 import fwi.testing.MosquittoBroker;
+import fwi.testing.TestCertificates;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.security.KeyPairGenerator;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -252,6 +264,63 @@ class BrokerAclTest {
         bridge.await(m -> m.topic().equals("fwi/v1/dev/" + id + "/death") && !m.retained(), WAIT);
       }
       assertTrue(bridge.topics().contains("fwi/v1/dev/dev-b/result"), "received " + bridge.topics());
+    }
+  }
+
+  private static EdgeAgentProcess.Builder agent(String id, Path caFile) throws Exception {
+    Path model = dir.resolve("agent-model.onnx");
+    if (!Files.exists(model)) {
+      OnnxModels.write(InversionNet.build(InversionNetConfig.defaults().withWidth(0.125)), model);
+    }
+    byte[] x509 = KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPublic().getEncoded();
+    return EdgeAgentProcess.builder(id, deviceUrl).profile("pi-4b")
+        .trustedKey("fleet", Base64.getEncoder().encodeToString(Arrays.copyOfRange(x509, x509.length - 32, x509.length)))
+        .stateDir(dir.resolve("agents").resolve(id + "-" + UUID.randomUUID())).bootstrapModel(model, "inv-base", 1)
+        .property("fwi.mqtt.tls-ca-file", caFile.toAbsolutePath().toString())
+        .property("fwi.mqtt.username", id).property("fwi.mqtt.password", passwords.get(id))
+        .property("fwi.inference.ort-threads", "1")
+        .property("quarkus.log.category.\"fwi\".level", "DEBUG")
+        .property("quarkus.log.category.\"org.eclipse.paho\".level", "DEBUG");
+  }
+
+  /**
+   * The real agent, as installed on a Pi, against the production broker: it logs in with its
+   * add-device.sh password over the TLS device listener trusting the fleet CA, and its Birth reaches
+   * the cloud. Its log (DEBUG for its own code and Paho), through start and a refused admin request,
+   * holds neither the MQTT password nor the admin token.
+   */
+  @Test
+  void realAgentLogsInOverTlsAndNeverLogsItsPasswordOrAdminToken() throws Exception {
+    String adminToken = "admin-" + UUID.randomUUID();
+    try (BrokerClient cloud = cloud("fwi-bridge-agent-0");
+        EdgeAgentProcess a = agent("dev-b", dir.resolve("tls/ca.crt")).adminToken(adminToken).build()) {
+      cloud.subscribe("fwi/v1/dev/dev-b/birth");
+      a.start(); // ready: model loaded and broker connected
+      cloud.await(m -> m.topic().equals("fwi/v1/dev/dev-b/birth"), WAIT);
+      HttpClient http = HttpClient.newHttpClient();
+      for (String auth : List.of("Bearer wrong", "Bearer " + adminToken + "x", adminToken)) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(a.baseUri().resolve("/ota/rollback"))
+            .header("Authorization", auth).POST(HttpRequest.BodyPublishers.noBody()).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, r.statusCode(), r.body());
+      }
+      a.stop();
+      String log = a.log();
+      assertTrue(log.contains("dev-b"), "the log must show the agent's start: " + a.logTail());
+      for (String secret : List.of(passwords.get("dev-b"), adminToken)) {
+        assertFalse(log.contains(secret), "the agent's log holds a secret; last lines:\n" + a.logTail());
+      }
+    }
+  }
+
+  /** The real agent does not connect to a broker whose certificate its CA file does not vouch for. */
+  @Test
+  void realAgentRefusesABrokerItsCaFileDoesNotVouchFor() throws Exception {
+    TestCertificates other = TestCertificates.create(Files.createDirectories(dir.resolve("other-ca")));
+    try (EdgeAgentProcess a = agent("dev-a", other.certPem()).readyTimeout(Duration.ofSeconds(15)).build()) {
+      IllegalStateException e = assertThrows(IllegalStateException.class, a::start);
+      assertTrue(e.getMessage().contains("was not ready"), e.getMessage());
+      assertTrue(a.log().contains("PKIX") || a.log().contains("certificate"), a.logTail());
     }
   }
 

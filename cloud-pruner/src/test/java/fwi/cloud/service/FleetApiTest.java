@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.containsString;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +23,9 @@ class FleetApiTest {
   public static class WithToken implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
-      return Map.of("quarkus.http.host-enabled", "true", "quarkus.http.test-port", "0",
-          "fwi.service.api-token", "s3cret-token");
+      Map<String, String> c = new java.util.HashMap<>(ReadOnlyApiTest.WithoutToken.HTTP);
+      c.put("fwi.service.api-token", "s3cret-token");
+      return c;
     }
   }
 
@@ -36,6 +38,31 @@ class FleetApiTest {
     }
     given().header("Authorization", "Bearer wrong").contentType("application/octet-stream").body(new byte[] {1, 2})
         .post("/api/profiles/pi-4b/models").then().statusCode(401);
+  }
+
+  /** Every mutating route ({@link MutatingEndpointsTest} keeps this list complete), with a body where it takes one. */
+  static final List<String> MUTATING = List.of("/api/profiles/pi-4b/jobs", "/api/profiles/pi-4b/models",
+      "/api/rollouts/r-1/pause", "/api/rollouts/r-1/resume", "/api/rollouts/r-1/abort");
+
+  static io.restassured.response.ValidatableResponse post(String path, String authorization) {
+    io.restassured.specification.RequestSpecification r = given().contentType("application/octet-stream")
+        .body(new byte[] {8, 1});
+    if (authorization != null) {
+      r = r.header("Authorization", authorization);
+    }
+    return r.post(path).then();
+  }
+
+  @Test
+  void everyMutatingRouteRefusesAMissingMalformedOrWrongToken() {
+    for (String path : MUTATING) {
+      for (String auth : new String[] {null, "", "s3cret-token", "Bearer", "Bearer ", "bearer s3cret-token",
+          "Bearer s3cret-tokenX", "Bearer s3cret-toke", "Basic czNjcmV0LXRva2Vu", "Bearer  s3cret-token"}) {
+        post(path, auth).statusCode(401).body("error", containsString("Authorization: Bearer"))
+            .body(org.hamcrest.Matchers.not(containsString("s3cret")));
+      }
+      post(path, "Bearer s3cret-token").statusCode(503); // past the token check: the service is not running here
+    }
   }
 
   @Test

@@ -24,6 +24,9 @@ import java.util.stream.Stream;
  * and history sampled every second.
  */
 public class DashboardBrokers implements QuarkusTestResourceLifecycleManager {
+  /** The setting that names the PEM file of the signing key this resource makes. */
+  public static final String SIGNING_KEY_PROPERTY = "fwi.registry.signing.keys.\"dash\".pem-file";
+
   /** The operator token the test's service accepts. */
   static final String TOKEN = "dashboard-test-token";
 
@@ -47,7 +50,7 @@ public class DashboardBrokers implements QuarkusTestResourceLifecycleManager {
       config.put("fwi.service.state-dir", dir.resolve("cloud").toString());
       config.put("fwi.service.api-token", TOKEN);
       config.put("fwi.service.tick-ms", "500");
-      config.put("fwi.registry.signing.keys.\"dash\".pem-file", pem.toString());
+      config.put(SIGNING_KEY_PROPERTY, pem.toString());
       config.put("fwi.bridge.client-id", "dashboard-test-bridge");
       config.put("fwi.bridge.topic-partitions", "2");
       config.put("fwi.rollout.planner.automatic", "false");

@@ -71,7 +71,7 @@ final class Payloads {
         }
       }
       shape = Shape.of(dims);
-    } catch (NumberFormatException e) {
+    } catch (IllegalArgumentException e) { // NumberFormatException, or Shape refusing no dimensions at all
       throw new InputRejectedException(Kind.MALFORMED, source + ": X-Shape must be positive integers separated by "
           + "commas, e.g. '1,5,1000,70', but was '" + shapeHeader + "'");
     }

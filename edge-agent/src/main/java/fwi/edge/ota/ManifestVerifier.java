@@ -20,7 +20,7 @@ import java.util.Optional;
  *   <li>look up its key id among the trusted keys (UNKNOWN_KEY_ID);
  *   <li>verify the Ed25519 signature over {@code body} exactly as received (SIGNATURE_INVALID);
  *   <li>only then parse the body and check its own consistency: SHA-256 of 32 bytes, size and block
- *       size above 0, {@code block_count = ceil(size / block size)}, {@code block_sha256} empty or
+ *       size above 0, {@code block_count = ceil(size / block size)} of at most 2^20 blocks, {@code block_sha256} empty or
  *       one 32-byte digest per block, opset and IR version set, one input and one output described
  *       (MANIFEST_MALFORMED);
  *   <li>hardware profile (PROFILE_MISMATCH), target devices (NOT_TARGETED);
@@ -41,6 +41,13 @@ public final class ManifestVerifier {
   static final long DISK_FACTOR = 2;
   private static final int SHA256_BYTES = 32;
   private static final int SIGNATURE_BYTES = 64;
+  /**
+   * Most blocks one file may have: a 1 GiB model at the registry's smallest block size (1 KiB) is
+   * exactly this many; beyond it a signed but careless manifest would make the download's block
+   * bookkeeping the allocation that breaks a Pi (2^32 - 1 blocks of 1 byte: a 512 MiB bit set, and a
+   * negative int count past 2^31).
+   */
+  static final long MAX_BLOCK_COUNT = 1L << 20;
 
   /**
    * What the device runs now, against which a manifest is judged.
@@ -201,6 +208,10 @@ public final class ManifestVerifier {
     }
     long expectedCount = (b.getSizeBytes() - 1) / blockSize + 1;
     long count = Integer.toUnsignedLong(b.getBlockCount());
+    if (expectedCount > MAX_BLOCK_COUNT) {
+      return Optional.of("block_count ceil(size_bytes " + b.getSizeBytes() + " / block_size_bytes " + blockSize + ") = "
+          + expectedCount + " must be at most " + MAX_BLOCK_COUNT + " (the download tracks every block in memory)");
+    }
     if (count != expectedCount) {
       return Optional.of("block_count must be ceil(size_bytes " + b.getSizeBytes() + " / block_size_bytes " + blockSize
           + ") = " + expectedCount + ", but was " + count);

@@ -28,6 +28,8 @@ import java.util.Random;
 public final class SmokeTest {
   /** Seed of the reference input: the same values on every device and every run. */
   static final long SEED = 0x0F31_5EEDL;
+  /** Most values one sample of a model's input may have: 48x InversionNet's 5 x 1000 x 70 (64 MiB of float32). */
+  static final long MAX_REFERENCE_ELEMENTS = 1L << 24;
 
   /**
    * A model that passed, still loaded.
@@ -142,10 +144,18 @@ public final class SmokeTest {
    * The reference input for a declared input: batch 1 and every free dimension 1, values from a
    * fixed-seed standard Gaussian (shaped like a normalized shot gather; the graph normalizes raw input itself).
    */
-  static FloatTensor referenceInput(fwi.runtime.ort.TensorSpec spec) {
+  static FloatTensor referenceInput(fwi.runtime.ort.TensorSpec spec) throws OtaException {
     long[] dims = spec.dims();
+    long count = 1;
     for (int i = 0; i < dims.length; i++) {
       dims[i] = i == 0 || dims[i] < 1 ? 1 : dims[i];
+      count = Math.min(count * dims[i], MAX_REFERENCE_ELEMENTS + 1);
+    }
+    // checked before anything is allocated: the dimensions come from the model file
+    if (dims.length == 0 || count > MAX_REFERENCE_ELEMENTS) {
+      throw new OtaException(OtaReason.OTA_REASON_SMOKE_TEST_SHAPE_MISMATCH, "model input " + spec + " must have at "
+          + "least one dimension and at most " + MAX_REFERENCE_ELEMENTS + " values per sample, but "
+          + (dims.length == 0 ? "is a scalar" : "has more"));
     }
     Shape shape = Shape.of(dims);
     Random random = new Random(SEED);

@@ -196,6 +196,45 @@ class OtaClientTest {
   }
 
   @Test
+  void rejectsAnUnsignedManifest() throws Exception {
+    byte[] unsigned = SignedManifest.newBuilder().setKeyId(Manifests.KEY_ID)
+        .setBody(Manifests.body(V2, "inv-v2", 2).build().toByteString()).build().toByteArray();
+
+    assertEnded(send(unsigned), OTA_STATE_REJECTED, OtaReason.OTA_REASON_SIGNATURE_INVALID_VALUE,
+        "signature must be 64 bytes (Ed25519), but was 0");
+    assertServing(v1, 1500f);
+    assertEquals(List.of(), cloud.requests);
+  }
+
+  @Test
+  void rejectsAManifestSignedByAnotherKeyUnderATrustedKeyId() throws Exception {
+    Manifests impostor = new Manifests(); // a fresh key pair that claims the fleet's key id
+    ByteString body = Manifests.body(V2, "inv-v2", 2).build().toByteString();
+
+    assertEnded(send(impostor.signed(body, Manifests.KEY_ID)), OTA_STATE_REJECTED,
+        OtaReason.OTA_REASON_SIGNATURE_INVALID_VALUE,
+        "Ed25519 signature by key 'manifest-test' does not verify over the " + body.size() + " body bytes");
+    assertServing(v1, 1500f);
+    assertEquals(List.of(), cloud.requests);
+  }
+
+  @Test
+  void refusesAReplayedOlderManifestAfterAnUpdateAndAfterARestart() throws Exception {
+    byte[] genuineV2 = manifest(V2, 2);
+    cloud.publish(V2);
+    assertEquals(OTA_STATE_ACTIVE, send(genuineV2).getState());
+    install(V3, 3);
+    String notNewer = "version 2 must be above the active version, but the active version is 3 (inv-v3@3)";
+
+    assertEnded(send(genuineV2), OTA_STATE_REJECTED, OtaReason.OTA_REASON_VERSION_NOT_NEWER_VALUE, notNewer);
+    assertServing(info(V3, 3), 1700f);
+
+    restart(settings().build());
+    assertEnded(send(genuineV2), OTA_STATE_REJECTED, OtaReason.OTA_REASON_VERSION_NOT_NEWER_VALUE, notNewer);
+    assertServing(info(V3, 3), 1700f);
+  }
+
+  @Test
   void rejectsAManifestSignedWithAnUnknownKey() throws Exception {
     byte[] payload = manifests.signed(Manifests.body(V2, "inv-v2", 2).build().toByteString(), "manifest-2031z");
 

@@ -35,7 +35,7 @@ class SmokeTestTest {
   }
 
   @Test
-  void referenceInputIsBatchOneWithFreeDimensionsOneAndTheSameEveryTime() {
+  void referenceInputIsBatchOneWithFreeDimensionsOneAndTheSameEveryTime() throws Exception {
     FloatTensor a = SmokeTest.referenceInput(new fwi.runtime.ort.TensorSpec("g", new long[] {-1, 5, -1, 7}));
     FloatTensor b = SmokeTest.referenceInput(new fwi.runtime.ort.TensorSpec("g", new long[] {-1, 5, -1, 7}));
     assertEquals("[1, 5, 1, 7]", a.shape().toString());
@@ -52,7 +52,7 @@ class SmokeTestTest {
   }
 
   @Test
-  void reportsTheFirstNonFiniteOutputValueAndItsIndex() {
+  void reportsTheFirstNonFiniteOutputValueAndItsIndex() throws Exception {
     OtaException e = assertThrows(OtaException.class,
         () -> SMOKE.run(TestModels.unary("Log", -1, 4), "log", Optional.empty()));
     assertEquals(OtaReason.OTA_REASON_SMOKE_TEST_OUTPUT_INVALID, e.reason());
@@ -73,7 +73,7 @@ class SmokeTestTest {
   }
 
   @Test
-  void reportsAnImplausibleVelocityNamingValueAndIndex() {
+  void reportsAnImplausibleVelocityNamingValueAndIndex() throws Exception {
     OtaException e = assertThrows(OtaException.class,
         () -> SMOKE.run(TestModels.plus(20_000, -1, 4), "fast", Optional.empty()));
     assertEquals(OtaReason.OTA_REASON_SMOKE_TEST_OUTPUT_INVALID, e.reason());

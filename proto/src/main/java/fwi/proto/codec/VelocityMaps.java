@@ -83,7 +83,8 @@ public final class VelocityMaps {
   public static float[] decode(VelocityMap map) {
     long n = 1;
     for (int d : map.getShapeList()) {
-      n *= Integer.toUnsignedLong(d);
+      // stop at 2^31 so that the product of up to 2^32-sized dimensions cannot wrap around to a small count
+      n = Math.min(n * Integer.toUnsignedLong(d), 1L << 31);
     }
     int width = switch (map.getEncoding()) {
       case VELOCITY_ENCODING_FLOAT32 -> 4;
@@ -93,7 +94,8 @@ public final class VelocityMaps {
     };
     if (n * width != map.getData().size() || n > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("velocity map of shape " + map.getShapeList() + " in " + map.getEncoding()
-          + " needs " + n * width + " data bytes, but has " + map.getData().size());
+          + " needs " + (n > Integer.MAX_VALUE ? "more than 2^31 values" : n * width + " data bytes") + ", but has "
+          + map.getData().size());
     }
     float[] out = new float[(int) n];
     ByteBuffer buf = map.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,6 +30,8 @@ public final class Npy {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
   /** Headers longer than this are refused: real ones are under 200 bytes. */
   static final int MAX_HEADER_BYTES = 64 * 1024;
+  /** Values a stream read allocates before any data arrived: 1 MiB; it grows by doubling up to the header's count. */
+  static final int INITIAL_STREAM_ELEMENTS = 1 << 18;
 
   private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
   private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
@@ -44,7 +47,13 @@ public final class Npy {
    */
   public static FloatTensor read(Path file) throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
-      FloatTensor t = read(in, file.toString());
+      NpyHeader h = readHeader(in, file.toString());
+      long available = Files.size(file) - h.dataOffset();
+      if (available < h.dataBytes()) {
+        throw new NpyFormatException(file + ": data ends after " + Math.max(0, available) + " of " + h.dataBytes()
+            + " bytes expected for shape " + h.shape() + " " + h.descr());
+      }
+      FloatTensor t = readData(in, h, file.toString(), h.shape().elementCount());
       if (in.read() != -1) {
         throw new NpyFormatException(file + ": trailing bytes after the " + t.shape() + " array");
       }
@@ -54,13 +63,20 @@ public final class Npy {
 
   /**
    * Reads one array from a stream (for example an HTTP body); {@code source} names it in errors.
+   * Memory grows with the bytes that actually arrive, not with the size the header claims, so a
+   * short body with a huge shape costs nothing before it is refused.
    *
    * @throws NpyFormatException when the stream is not a float array we accept or ends early
    */
   public static FloatTensor read(InputStream in, String source) throws IOException {
     NpyHeader h = readHeader(in, source);
+    return readData(in, h, source, Math.min(h.shape().elementCount(), INITIAL_STREAM_ELEMENTS));
+  }
+
+  /** Reads the data section after {@code h}, starting with room for {@code capacity} values and growing as data arrives. */
+  private static FloatTensor readData(InputStream in, NpyHeader h, String source, int capacity) throws IOException {
     int n = h.shape().elementCount();
-    float[] out = new float[n];
+    float[] out = new float[capacity];
     ReadableByteChannel ch = Channels.newChannel(in);
     ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(h.order());
     int done = 0;
@@ -78,8 +94,11 @@ public final class Npy {
       }
       remaining -= buf.limit();
       buf.flip();
+      int k = buf.remaining() / h.bytesPerElement();
+      if (done + k > out.length) {
+        out = Arrays.copyOf(out, (int) Math.min(n, Math.max(2L * out.length, done + k)));
+      }
       if (h.bytesPerElement() == 4) {
-        int k = buf.remaining() / 4;
         buf.asFloatBuffer().get(out, done, k);
         done += k;
       } else {

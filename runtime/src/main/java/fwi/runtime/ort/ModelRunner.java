@@ -79,6 +79,10 @@ public final class ModelRunner implements AutoCloseable {
       so.setInterOpNumThreads(1);
       so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
       so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      // ONNX Runtime's load-time warnings about a model it accepts anyway (old opset, duplicate
+      // initializers) go straight to stderr past our logging; a refusal still reaches the caller
+      // as ModelLoadException with ONNX Runtime's message.
+      so.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
       if (!options.spinning()) {
         so.addConfigEntry("session.intra_op.allow_spinning", "0");
       }

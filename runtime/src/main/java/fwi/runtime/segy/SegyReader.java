@@ -51,6 +51,9 @@ public final class SegyReader {
   private static final int HEADERS_BYTES = TEXTUAL_HEADER_BYTES + BINARY_HEADER_BYTES;
   private static final Charset EBCDIC = Charset.forName("IBM037");
   private static final String END_TEXT = "((SEG: EndText))";
+  /** Bounds of the rev 2 extended (floating-point) sample interval; the 16-bit field gives [1, 65535]. */
+  static final double MIN_SAMPLE_INTERVAL_US = 1;
+  static final double MAX_SAMPLE_INTERVAL_US = 1e9;
 
   private final SegyReadOptions options;
 
@@ -167,12 +170,23 @@ public final class SegyReader {
     double binaryIntervalUs = b.getShort(3216) & 0xffff;
     if (binaryIntervalUs == 0 && major >= 2) {
       binaryIntervalUs = b.getDouble(3272);
+      // 0 still means "see the trace headers"; anything else must be a usable interval, since the
+      // resampler's work grows with the ratio of the output interval to this one
+      if (binaryIntervalUs != 0 && !(binaryIntervalUs >= MIN_SAMPLE_INTERVAL_US && binaryIntervalUs <= MAX_SAMPLE_INTERVAL_US)) {
+        throw new SegyFormatException(name + ": binary header bytes 3273-3280 (extended sample interval) must be in ["
+            + (int) MIN_SAMPLE_INTERVAL_US + ", " + (long) MAX_SAMPLE_INTERVAL_US + "] us, but was " + binaryIntervalUs);
+      }
     }
     int extendedHeaders = major >= 1 ? b.getShort(3504) : 0;
     int extraTraceHeaders = major >= 2 ? b.getInt(3506) : 0;
     if (extraTraceHeaders < 0) {
       throw new SegyFormatException(name + ": binary header bytes 3507-3510 (additional trace headers) must be at "
           + "least 0, but was " + extraTraceHeaders);
+    }
+    if (extraTraceHeaders > 0 && (long) TRACE_HEADER_BYTES * extraTraceHeaders > bytes.length - HEADERS_BYTES) {
+      throw new SegyFormatException(name + ": binary header bytes 3507-3510 (additional trace headers) declare "
+          + extraTraceHeaders + " additional 240-byte headers per trace, more than the " + (bytes.length - HEADERS_BYTES)
+          + " bytes after the binary header hold");
     }
     long pos = HEADERS_BYTES;
     int skipped = 0;

@@ -22,7 +22,7 @@ class NpyTest {
   Path dir;
 
   /** A .npy file assembled by hand, as numpy lays it out, so the reader is not only tested against the writer. */
-  private static byte[] handMade(int major, String descr, String shape, double[] values, boolean fortran) {
+  static byte[] handMade(int major, String descr, String shape, double[] values, boolean fortran) {
     String dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': (" + shape
         + "), }";
     int prefix = major == 1 ? 10 : 12;
