@@ -48,11 +48,13 @@ class ShippedModelTest {
       Evaluator.Evaluation trained = Evaluator.evaluate(shipped, new SampleSet(ds, List.of(1)), 4, 2, 1, 1);
       Evaluator.Evaluation untrained = Evaluator.evaluate(random, new SampleSet(ds, List.of(1)), 4, 2, 1, 1);
       assertEquals(4, trained.samples());
-      String figures = String.format("trained MAE %.4f SSIM %.4f, random init MAE %.4f SSIM %.4f",
-          trained.metrics().maeNorm(), trained.metrics().ssim(), untrained.metrics().maeNorm(),
-          untrained.metrics().ssim());
+      String figures = String.format("trained MAE %.4f RMSE %.4f, random init MAE %.4f RMSE %.4f",
+          trained.metrics().maeNorm(), trained.metrics().rmseNorm(), untrained.metrics().maeNorm(),
+          untrained.metrics().rmseNorm());
+      // Measured: trained MAE 0.08, random init 0.50. SSIM does not tell them apart on flat layers (a
+      // constant map scores ~0.78), so the errors are the test.
       assertTrue(trained.metrics().maeNorm() < 0.4 * untrained.metrics().maeNorm(), figures);
-      assertTrue(trained.metrics().ssim() > 0.6 && trained.metrics().ssim() > untrained.metrics().ssim() + 0.3, figures);
+      assertTrue(trained.metrics().rmseNorm() < 0.5 * untrained.metrics().rmseNorm(), figures);
     }
   }
 }
