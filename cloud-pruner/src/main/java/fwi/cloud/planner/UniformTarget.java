@@ -28,6 +28,28 @@ public final class UniformTarget {
   }
 
   /**
+   * Like {@link #of}, but a target that even {@code maxRatio} misses gives the choice at {@code maxRatio}: the
+   * fastest model allowed, whose prediction then lies above the target. For the fleet's jobs, where the target
+   * comes from a latency model fitted to noisy field telemetry, and the rollout's gates judge the result.
+   *
+   * @throws IllegalArgumentException if {@code maxRatio} is not in (0, 1)
+   */
+  public static Choice ofOrFastest(LatencyTable table, LatencyModel model, double targetMs, double maxRatio) {
+    return searchOrFastest(keep -> table.uniformChannels(keep), model, targetMs, maxRatio);
+  }
+
+  static Choice searchOrFastest(DoubleFunction<Map<String, int[]>> channelsAt, LatencyModel model, double targetMs,
+      double maxRatio) {
+    if (maxRatio > 0 && maxRatio < 1) {
+      double thinnest = model.predictMs(channelsAt.apply(1 - maxRatio));
+      if (thinnest > targetMs) {
+        return new Choice(maxRatio, thinnest);
+      }
+    }
+    return search(channelsAt, model, targetMs, maxRatio);
+  }
+
+  /**
    * @param channelsAt channels per layer at a kept fraction
    * @param maxRatio the most pruning allowed, in (0, 1)
    * @throws IllegalArgumentException if even {@code maxRatio} misses the target, naming both

@@ -53,12 +53,14 @@ record CompressionWork(Planner.Decision decision, Path base, ReferenceLatency re
   @Override
   public ModelRef run(PruneJob job, JobRunner.Progress progress) throws Exception {
     progress.phase(PrunePhase.PRUNE_PHASE_PLANNING, 1);
-    UniformTarget.Choice choice;
-    try {
-      choice = UniformTarget.of(reference.table(), reference.table(), decision.targetReferenceMs(), maxRatio);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalStateException("profile " + decision.profile() + ": " + e.getMessage()
-          + "; raise fwi.compression.max-ratio or the SLO", e);
+    // A target below what the most pruning allowed is predicted to reach (or below zero, from a fit to noisy
+    // telemetry) still gets the fastest model allowed: the field and the rollout's gates are the judges.
+    UniformTarget.Choice choice = UniformTarget.ofOrFastest(reference.table(), reference.table(),
+        decision.targetReferenceMs(), maxRatio);
+    if (choice.predictedMs() > decision.targetReferenceMs()) {
+      LOG.warnf("job %s (%s): target %.2f ms on the reference machine is predicted out of reach of uniform pruning "
+          + "up to fwi.compression.max-ratio %.2f (%.2f ms there); pruning at %.2f", job.getJobId(), decision.profile(),
+          decision.targetReferenceMs(), maxRatio, choice.predictedMs(), maxRatio);
     }
     double predictedProfileMs = toProfileMs.apply(choice.predictedMs());
     LOG.infof("job %s (%s): uniform ratio %.3f, predicted %.2f ms on the reference machine, %.1f ms p95 on the "

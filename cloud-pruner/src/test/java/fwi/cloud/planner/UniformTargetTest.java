@@ -33,6 +33,15 @@ class UniformTargetTest {
   }
 
   @Test
+  void anUnreachableTargetGivesTheFastestAllowedChoiceWhenAskedForIt() {
+    UniformTarget.Choice fastest = UniformTarget.searchOrFastest(UniformTargetTest::at, QUADRATIC, 2.1, 0.9);
+    assertEquals(0.9, fastest.ratio());
+    assertEquals(2.4, fastest.predictedMs(), 1e-9);
+    assertEquals(UniformTarget.search(UniformTargetTest::at, QUADRATIC, 12, 0.9),
+        UniformTarget.searchOrFastest(UniformTargetTest::at, QUADRATIC, 12, 0.9));
+  }
+
+  @Test
   void anUnreachableTargetNamesTheBest() {
     assertEquals("target 2.10 ms cannot be reached by uniform pruning up to ratio 0.90 (predicted 2.40 ms there)",
         assertThrows(IllegalArgumentException.class,
