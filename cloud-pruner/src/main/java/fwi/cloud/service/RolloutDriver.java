@@ -77,7 +77,11 @@ final class RolloutDriver implements BlockAccess {
       });
   private final java.util.concurrent.atomic.AtomicBoolean drainScheduled = new java.util.concurrent.atomic.AtomicBoolean();
   private final java.util.Queue<Runnable> events = new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final Set<String> withdrawn = ConcurrentHashMap.newKeySet();
+  /**
+   * Model sha256 → devices it is withdrawn from (those of the aborted rollout). Per device, not per
+   * sha256 alone: another profile may register byte-identical bytes and roll them out on its own.
+   */
+  private final Map<String, Set<String>> withdrawn = new ConcurrentHashMap<>();
   private final Map<String, Long> current = new TreeMap<>();
   private final Path rolloutsDir;
   private final com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
@@ -152,9 +156,9 @@ final class RolloutDriver implements BlockAccess {
       // An aborted model's blocks stay unserved, unless a later rollout took the same version up again.
       registry.model(st.rollout().profile(), st.rollout().toVersion()).ifPresent(m -> {
         if (r.state() == Rollout.State.ABORTED) {
-          withdrawn.add(m.sha256Hex());
+          withdraw(m.sha256Hex(), st.rollout().order());
         } else {
-          withdrawn.remove(m.sha256Hex());
+          allow(m.sha256Hex(), st.rollout().order());
         }
       });
       if (r.state() == Rollout.State.RUNNING || r.state() == Rollout.State.PAUSED
@@ -252,7 +256,7 @@ final class RolloutDriver implements BlockAccess {
       throw new IllegalArgumentException("version " + toVersion + " of profile " + profile
           + " must be newer than the current version " + from);
     }
-    registry.model(profile, toVersion).ifPresent(m -> withdrawn.remove(m.sha256Hex())); // tried again after an abort
+    registry.model(profile, toVersion).ifPresent(m -> allow(m.sha256Hex(), devices)); // tried again after an abort
     List<String> order = new ArrayList<>(devices);
     order.sort(Comparator.comparing(RolloutDriver::hash));
     String id = String.format("%s-v%d-%d", profile, toVersion, ++counter);
@@ -460,7 +464,7 @@ final class RolloutDriver implements BlockAccess {
       persist();
       LOG.infof("rollout %s: version %d published to every device of %s", s.id(), s.toVersion(), profile);
     } else if (p.action() instanceof Rollout.Action.Rollback b) {
-      withdrawn.add(registry.model(profile, s.toVersion()).orElseThrow().sha256Hex());
+      withdraw(registry.model(profile, s.toVersion()).orElseThrow().sha256Hex(), s.devices().keySet());
       if (s.fromVersion() > 0 && !b.devices().isEmpty()) {
         SignedManifest back = registry.rollbackManifest(profile, s.fromVersion(), s.toVersion(), b.devices());
         manifests.publishToDevices(b.devices(), back, PUBLISH_TIMEOUT);
@@ -484,10 +488,21 @@ final class RolloutDriver implements BlockAccess {
     }
   }
 
-  /** Blocks of a model withdrawn by an aborted rollout are not served any more. */
+  private void withdraw(String sha256Hex, java.util.Collection<String> devices) {
+    withdrawn.computeIfAbsent(sha256Hex, k -> ConcurrentHashMap.newKeySet()).addAll(devices);
+  }
+
+  private void allow(String sha256Hex, java.util.Collection<String> devices) {
+    Set<String> from = withdrawn.get(sha256Hex);
+    if (from != null) {
+      from.removeAll(devices);
+    }
+  }
+
+  /** Blocks of a model withdrawn by an aborted rollout are not served any more to that rollout's devices. */
   @Override
   public boolean mayDownload(String deviceId, String modelSha256Hex) {
-    return !withdrawn.contains(modelSha256Hex);
+    return !withdrawn.getOrDefault(modelSha256Hex, Set.of()).contains(deviceId);
   }
 
   private static String hash(String deviceId) {

@@ -190,6 +190,8 @@ class RolloutDriverTest {
       again.act(started.id(), "abort", "test");
       fwi.testing.Poll.until(again::idle, WAIT, () -> "rollback published");
       assertFalse(again.mayDownload("pi-000", sha2));
+      assertTrue(again.mayDownload("elsewhere-1", sha2),
+          "only the aborted rollout's devices: another profile may roll out byte-identical bytes");
       RolloutDriver third = new RolloutDriver(registry, publisher, kafka,
           new RolloutSettings(List.of(0.1, 0.5, 1.0), 600_000, 60_000, 5, 0, 0.05, 0.5), dir, now::get);
       assertFalse(third.mayDownload("pi-000", sha2), "withdrawn after a restart too");
