@@ -3,6 +3,7 @@ package fwi.cloud.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fwi.cloud.testing.Closer;
 import fwi.cloud.bridge.BridgeSettings;
 import fwi.cloud.bridge.KafkaTopics;
 import fwi.cloud.fleet.DeviceView;
@@ -78,7 +79,7 @@ class FaultSuiteTest {
   @TempDir
   Path tmp;
 
-  private final List<AutoCloseable> open = new ArrayList<>();
+  private final Closer open = new Closer();
   /** Per device: every result sequence seen in Kafka, and how many records carried it. */
   private final Map<String, Map<Long, Integer>> seen = new HashMap<>();
   /** Per device: results with their sent time, to find the first sent after a restart. */
@@ -88,18 +89,11 @@ class FaultSuiteTest {
 
   @AfterEach
   void closeAll() {
-    for (int i = open.size() - 1; i >= 0; i--) {
-      try {
-        open.get(i).close();
-      } catch (Exception e) {
-        // keep closing the rest
-      }
-    }
+    open.close();
   }
 
   private <T extends AutoCloseable> T keep(T t) {
-    open.add(t);
-    return t;
+    return open.keep(t);
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fwi.cloud.testing.Closer;
 import fwi.cloud.bridge.BridgeSettings;
 import fwi.cloud.bridge.KafkaTopics;
 import fwi.cloud.fleet.DeviceView;
@@ -80,22 +81,15 @@ class FleetLoopTest {
   @TempDir
   Path tmp;
 
-  private final List<AutoCloseable> open = new ArrayList<>();
+  private final Closer open = new Closer();
 
   @AfterEach
   void closeAll() {
-    for (int i = open.size() - 1; i >= 0; i--) {
-      try {
-        open.get(i).close();
-      } catch (Exception e) {
-        // keep closing the rest
-      }
-    }
+    open.close();
   }
 
   private <T extends AutoCloseable> T keep(T t) {
-    open.add(t);
-    return t;
+    return open.keep(t);
   }
 
   @Test

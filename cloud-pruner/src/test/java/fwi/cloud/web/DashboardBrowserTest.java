@@ -8,6 +8,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
+import fwi.cloud.testing.Closer;
 import fwi.cloud.fleet.DeviceView;
 import fwi.cloud.model.InversionNet;
 import fwi.cloud.model.InversionNetConfig;
@@ -93,17 +94,11 @@ class DashboardBrowserTest {
   String mqttUrl;
 
   private final HttpClient http = HttpClient.newHttpClient();
-  private final List<AutoCloseable> open = new ArrayList<>();
+  private final Closer open = new Closer();
 
   @AfterEach
   void closeAll() {
-    for (int i = open.size() - 1; i >= 0; i--) {
-      try {
-        open.get(i).close();
-      } catch (Exception e) {
-        // keep closing the rest
-      }
-    }
+    open.close();
   }
 
   @Test
@@ -129,7 +124,7 @@ class DashboardBrowserTest {
     gone.death(1);
     List<Throwable> deviceErrors = new CopyOnWriteArrayList<>();
     ScheduledExecutorService work = Executors.newSingleThreadScheduledExecutor();
-    open.add(work::shutdownNow);
+    open.keep(work::shutdownNow);
     work.scheduleAtFixedRate(() -> devices.forEach(d -> {
       try {
         d.tick();
@@ -295,7 +290,7 @@ class DashboardBrowserTest {
 
   private SimulatedDevice device(String id, String profile, RegisteredModel model, double p95Ms) throws Exception {
     SimulatedDevice d = SimulatedDevice.connect(mqttUrl, id, profile, ref(model), p95Ms);
-    open.add(d);
+    open.keep(d);
     return d;
   }
 
@@ -307,7 +302,7 @@ class DashboardBrowserTest {
     ChromeDriverService service = new ChromeDriverService.Builder()
         .usingDriverExecutable(new File("/usr/bin/chromedriver")).usingAnyFreePort().build();
     WebDriver driver = new ChromeDriver(service, options);
-    open.add(driver::quit);
+    open.keep(driver::quit);
     return driver;
   }
 
