@@ -393,6 +393,19 @@ public final class CloudService implements AutoCloseable {
     return new Upload(m, rollout ? Optional.of(startRollout(profile, m.version(), predictedP95Ms)) : Optional.empty());
   }
 
+  /**
+   * Makes a registered version the profile's current model and publishes its manifest profile-wide at
+   * once, without stages (a profile's first model, or what a fleet already runs when the service takes
+   * it over).
+   *
+   * @throws IllegalArgumentException if the profile has no such version
+   */
+  public void setCurrentVersion(String profile, long version) throws IOException {
+    registry.model(profile, version).orElseThrow(() -> new IllegalArgumentException("profile " + profile
+        + " has no registered version " + version));
+    rollouts.setCurrent(profile, version);
+  }
+
   public boolean started() {
     return started;
   }

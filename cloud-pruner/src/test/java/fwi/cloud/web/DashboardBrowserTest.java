@@ -107,6 +107,9 @@ class DashboardBrowserTest {
     CloudService cloud = fleet.cloud();
     RegisteredModel pi4Pruned = seedModelsAndJobs(cloud);
     RegisteredModel pi5Base = cloud.registry().model("pi-5", 1).orElseThrow();
+    // What the devices run is current: staged rollouts go from there (and roll back to it).
+    cloud.setCurrentVersion("pi-4b", pi4Pruned.version());
+    cloud.setCurrentVersion("pi-5", pi5Base.version());
 
     List<SimulatedDevice> devices = new ArrayList<>();
     for (String id : List.of("pi4-01", "pi4-02", "pi4-03")) {
