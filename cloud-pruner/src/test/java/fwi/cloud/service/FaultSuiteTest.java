@@ -92,15 +92,11 @@ class FaultSuiteTest {
     open.close();
   }
 
-  private <T extends AutoCloseable> T keep(T t) {
-    return open.keep(t);
-  }
-
   @Test
   void nothingIsLostAndEveryDeviceEndsOnAGoodModelThroughBrokerKafkaServiceAndAgentFaults() throws Exception {
-    MosquittoBroker mqtt = keep(MosquittoBroker.launch());
-    KafkaBroker kafka = keep(KafkaBroker.launch());
-    TcpProxy link = keep(TcpProxy.to(mqtt.port()));
+    MosquittoBroker mqtt = open.keep(MosquittoBroker.launch());
+    KafkaBroker kafka = open.keep(KafkaBroker.launch());
+    TcpProxy link = open.keep(TcpProxy.to(mqtt.port()));
     var kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
     SigningKeys keys = SigningKeys.builder().privateKey("fault", kp.getPrivate()).active("fault").build();
     Path base = tmp.resolve("base.onnx");
@@ -325,7 +321,7 @@ class FaultSuiteTest {
   }
 
   private EdgeAgentProcess agent(String id, String mqttUrl, SigningKeys keys, Path base) throws Exception {
-    return keep(EdgeAgentProcess.builder(id, mqttUrl).profile(PROFILE)
+    return open.keep(EdgeAgentProcess.builder(id, mqttUrl).profile(PROFILE)
         .trustedKey("fault", keys.publicKeysBase64().get("fault")).stateDir(tmp.resolve("agents").resolve(id))
         .bootstrapModel(base, "inversionnet-base", 1).syntheticIntervalMs(300).telemetryIntervalMs(1000)
         .property("fwi.inference.ort-threads", "1").property("fwi.ota.health-window-ms", "5000")

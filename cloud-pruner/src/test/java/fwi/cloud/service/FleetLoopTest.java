@@ -88,10 +88,6 @@ class FleetLoopTest {
     open.close();
   }
 
-  private <T extends AutoCloseable> T keep(T t) {
-    return open.keep(t);
-  }
-
   @Test
   void sloBreachCompressesSignsAndRollsOutAndABrokenModelStopsAtTheCanary() throws Exception {
     // Runs only when asked (-Dfwi.e2e=true): its gates judge real latency on a shared 2-core machine. On
@@ -99,8 +95,8 @@ class FleetLoopTest {
     // observed p95 fell from 203 ms to 133 ms between the two service starts (load changed), the job aimed too
     // low (ratio 0.256) and stage 2 measured 108 ms against an SLO of 101.7 ms.
     Assumptions.assumeTrue(Boolean.getBoolean("fwi.e2e"), "the fleet loop test runs with -Dfwi.e2e=true");
-    MosquittoBroker mqtt = keep(MosquittoBroker.launch());
-    KafkaBroker kafka = keep(KafkaBroker.launch());
+    MosquittoBroker mqtt = open.keep(MosquittoBroker.launch());
+    KafkaBroker kafka = open.keep(KafkaBroker.launch());
     var kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
     SigningKeys keys = SigningKeys.builder().privateKey("e2e", kp.getPrivate()).active("e2e").build();
     Path base = tmp.resolve("base.onnx");
@@ -134,7 +130,7 @@ class FleetLoopTest {
 
     // Second start on the same state, with the slow profile's SLO well below what its devices see.
     double sloMs = 0.5 * observedMs;
-    CloudService cloud = keep(new CloudService(settings(kafka, mqtt, keys, base, data, sloMs)));
+    CloudService cloud = open.keep(new CloudService(settings(kafka, mqtt, keys, base, data, sloMs)));
     cloud.start();
 
     // 1. The fleet state is rebuilt from Kafka: three devices online with their profiles.
@@ -302,7 +298,7 @@ class FleetLoopTest {
 
   private EdgeAgentProcess agent(String id, String profile, MosquittoBroker mqtt, SigningKeys keys, Path base)
       throws Exception {
-    return keep(EdgeAgentProcess.builder(id, mqtt.url()).profile(profile)
+    return open.keep(EdgeAgentProcess.builder(id, mqtt.url()).profile(profile)
         .trustedKey("e2e", keys.publicKeysBase64().get("e2e")).stateDir(tmp.resolve("agents").resolve(id))
         .bootstrapModel(base, "inversionnet-base", 1).syntheticIntervalMs(700).telemetryIntervalMs(1000)
         .property("fwi.inference.ort-threads", "1").property("fwi.ota.health-window-ms", "5000")
