@@ -25,6 +25,7 @@ const ALARM_LABELS = {
   DEVICES_OFFLINE: 'Devices offline',
   BRIDGE_WAITING_FOR_KAFKA: 'Bridge waiting for Kafka',
   BRIDGE_MQTT_DISCONNECTED: 'Bridge MQTT down',
+  PLANNER_HELD: 'SLO out of reach',
   ROLLOUT_ABORTED: 'Rollout aborted',
   JOB_FAILED: 'Job failed',
   ROLLOUT_PAUSED: 'Rollout paused',

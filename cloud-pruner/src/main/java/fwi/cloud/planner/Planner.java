@@ -13,7 +13,10 @@ import java.util.Optional;
  * {@link PlannerSettings#breachForMs()} (hysteresis: the breach clears only below
  * {@code SLO * clearBelowRatio}), when a new base model is registered, or on an operator's request;
  * never while a job for the profile runs, and SLO-triggered jobs not within the cool-down after the
- * last one. The target is the SLO times the margin, mapped back through the profile's fitted latency
+ * last one. A profile on {@link #hold hold} (its SLO looks out of reach: the most compressed model the
+ * jobs may make was rolled back, or a job made a model again that a rollout already aborted) starts no
+ * SLO-triggered job until an operator requests one or a new base model is registered: retrying the same
+ * plan would only roll the same failure out again. The target is the SLO times the margin, mapped back through the profile's fitted latency
  * model ({@code p95 = a + b * reference}) to the reference machine, where the pruner's latency
  * planner picks the least-pruned plan predicted to meet it.
  *
@@ -37,6 +40,7 @@ public final class Planner {
     long breachSince = -1;
     boolean jobRunning;
     long lastJobEnd = Long.MIN_VALUE / 2;
+    String holdReason;
   }
 
   private final PlannerSettings settings;
@@ -66,7 +70,7 @@ public final class Planner {
     } else if (p95 < slo * settings.clearBelowRatio()) {
       s.breachSince = -1;
     }
-    if (s.breachSince < 0 || s.jobRunning || nowMs - s.breachSince < settings.breachForMs()
+    if (s.breachSince < 0 || s.jobRunning || s.holdReason != null || nowMs - s.breachSince < settings.breachForMs()
         || nowMs - s.lastJobEnd < settings.cooldownMs()) {
       return Optional.empty();
     }
@@ -75,7 +79,8 @@ public final class Planner {
   }
 
   /**
-   * A job on request (operator) or for a new base model; refused while one runs for the profile.
+   * A job on request (operator) or for a new base model; refused while one runs for the profile. Lifts
+   * a {@link #hold}: something changed that a new plan may use.
    *
    * @throws IllegalStateException if a job for the profile is running
    */
@@ -85,6 +90,7 @@ public final class Planner {
     if (s.jobRunning) {
       throw new IllegalStateException("a compression job for profile " + profile.name() + " is already running");
     }
+    s.holdReason = null;
     return start(s, profile, trigger, latency.map(ProfileLatency::p95Ms).orElse(Double.NaN), fit, why);
   }
 
@@ -103,6 +109,25 @@ public final class Planner {
     s.jobRunning = false;
     s.lastJobEnd = nowMs;
     s.breachSince = -1;
+  }
+
+  /**
+   * Stops SLO-triggered jobs for {@code profile} until {@link #request}: the SLO looks out of reach of
+   * what the jobs can make. The first reason given is kept.
+   *
+   * @param reason one line for operators, naming the model and the figures
+   */
+  public synchronized void hold(String profile, String reason) {
+    State s = states.computeIfAbsent(profile, k -> new State());
+    if (s.holdReason == null) {
+      s.holdReason = reason;
+    }
+  }
+
+  /** Why SLO-triggered jobs for {@code profile} are held; empty when they are not. */
+  public synchronized Optional<String> held(String profile) {
+    State s = states.get(profile);
+    return s == null ? Optional.empty() : Optional.ofNullable(s.holdReason);
   }
 
   public synchronized boolean jobRunning(String profile) {

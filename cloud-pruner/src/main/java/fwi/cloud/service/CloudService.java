@@ -14,6 +14,7 @@ import fwi.cloud.model.InvalidModelException;
 import fwi.cloud.model.OnnxModels;
 import fwi.cloud.ota.BlockPublisher;
 import fwi.cloud.ota.ManifestPublisher;
+import fwi.cloud.planner.HoldRules;
 import fwi.cloud.planner.Planner;
 import fwi.cloud.profile.LatencyFit;
 import fwi.cloud.profile.ProfileCatalog;
@@ -73,6 +74,8 @@ public final class CloudService implements AutoCloseable {
   private final Planner planner;
   private final Set<String> toMeasure = ConcurrentHashMap.newKeySet();
   private final Set<String> unmeasurable = ConcurrentHashMap.newKeySet();
+  /** Per profile, the model its latest successful job made. */
+  private final Map<String, HoldRules.JobModel> lastJobModel = new ConcurrentHashMap<>();
   private volatile ReferenceLatency reference;
   private volatile String referenceProblem = "not measured yet";
   private volatile String baseSha = "";
@@ -233,6 +236,7 @@ public final class CloudService implements AutoCloseable {
           if (rollouts.active(p.name())) {
             continue; // the rollout's gate judges the new model; a second job would race it
           }
+          holdIfFastestFailed(p.name());
           Optional<Planner.Decision> d = planner.evaluate(p, latency(p), fit(p), now);
           if (d.isPresent()) {
             submit(d.get());
@@ -243,6 +247,18 @@ public final class CloudService implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.errorf(e, "fleet clock tick failed");
     }
+  }
+
+  /** Holds SLO-triggered jobs for {@code profile} when {@link HoldRules#fastestRolledBack} says so. */
+  private void holdIfFastestFailed(String profile) {
+    if (planner.held(profile).isPresent()) {
+      return;
+    }
+    HoldRules.fastestRolledBack(profile, Optional.ofNullable(lastJobModel.get(profile)), rollouts.all(),
+        settings.maxRatio()).ifPresent(why -> {
+          planner.hold(profile, why);
+          LOG.warnf("profile %s: SLO-triggered jobs held: %s", profile, why);
+        });
   }
 
   private void measureNewModels() {
@@ -311,9 +327,20 @@ public final class CloudService implements AutoCloseable {
     if (report == null || report.getState() != PruneJobState.PRUNE_JOB_STATE_SUCCEEDED || !settings.rolloutAfterJob()) {
       return;
     }
+    long version = report.getResultingModel().getVersion();
+    double targetMs = job.getTargetLatencyP95Us() / 1000.0;
+    double predictedMs = report.getPredictedLatencyP95Us() / 1000.0;
+    lastJobModel.put(profile, new HoldRules.JobModel(job.getJobId(), version, predictedMs > targetMs, targetMs,
+        predictedMs));
+    Optional<String> repeat = HoldRules.repeatOfAborted(profile, job.getJobId(), version,
+        job.getProfile().getLatencyP95SloUs() / 1000.0, rollouts.all());
+    if (repeat.isPresent()) {
+      planner.hold(profile, repeat.get());
+      LOG.warnf("profile %s: no rollout, SLO-triggered jobs held: %s", profile, repeat.get());
+      return;
+    }
     try {
-      startRollout(profile, report.getResultingModel().getVersion(),
-          OptionalDouble.of(report.getPredictedLatencyP95Us() / 1000.0));
+      startRollout(profile, version, OptionalDouble.of(predictedMs));
     } catch (RuntimeException e) {
       LOG.warnf("job %s registered version %d of %s, but no rollout started: %s", job.getJobId(),
           report.getResultingModel().getVersion(), profile, e.getMessage());

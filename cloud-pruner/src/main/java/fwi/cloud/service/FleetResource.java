@@ -76,7 +76,8 @@ public class FleetResource {
 
   /** A profile with its latency model and recent field latency. */
   public record Profile(ProfileSpec spec, double sloMs, LatencyFit.Estimate latencyModel,
-      Optional<FleetState.ProfileLatency> recent, long devices, long online, boolean jobRunning, long currentVersion) {
+      Optional<FleetState.ProfileLatency> recent, long devices, long online, boolean jobRunning, long currentVersion,
+      String plannerHold) {
   }
 
   @GET
@@ -89,7 +90,7 @@ public class FleetResource {
         s.catalog().fit(p.name()).estimate(), s.fleet().profileLatency(p.name(), now),
         devs.stream().filter(d -> d.profile().equals(p.name())).count(),
         devs.stream().filter(d -> d.profile().equals(p.name()) && d.online()).count(),
-        s.planner().jobRunning(p.name()), s.currentVersion(p.name()))).toList();
+        s.planner().jobRunning(p.name()), s.currentVersion(p.name()), s.planner().held(p.name()).orElse(""))).toList();
   }
 
   /** A job and its latest report, as JSON-friendly values. */

@@ -15,8 +15,8 @@ public record Alarm(Severity severity, Kind kind, String subject, String message
 
   /** What kind of problem, in the order the page lists alarms of one severity. */
   public enum Kind {
-    SLO_BREACH, DEVICES_OFFLINE, BRIDGE_WAITING_FOR_KAFKA, BRIDGE_MQTT_DISCONNECTED, ROLLOUT_ABORTED, JOB_FAILED,
-    ROLLOUT_PAUSED, FLEET_REPLAYING, PLANNING_UNAVAILABLE
+    SLO_BREACH, DEVICES_OFFLINE, BRIDGE_WAITING_FOR_KAFKA, BRIDGE_MQTT_DISCONNECTED, PLANNER_HELD, ROLLOUT_ABORTED,
+    JOB_FAILED, ROLLOUT_PAUSED, FLEET_REPLAYING, PLANNING_UNAVAILABLE
   }
 
   public Alarm {

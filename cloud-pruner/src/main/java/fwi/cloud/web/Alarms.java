@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
  * profile), profiles whose recent p95 is over their SLO, a profile's latest compression job failed,
  * a profile's latest rollout aborted or paused, the bridge holding messages Kafka has not taken for
  * longer than the threshold or missing MQTT connections, the fleet state still replaying Kafka, jobs
- * unable to plan. A failed job or aborted rollout stops being an alarm once a later one of the same
+ * unable to plan, profiles whose SLO-triggered jobs the planner holds (SLO out of reach). A failed job or aborted rollout stops being an alarm once a later one of the same
  * profile exists. Stateless and thread-safe.
  */
 final class Alarms {
@@ -51,6 +51,12 @@ final class Alarms {
   List<Alarm> of(Facts f) {
     List<Alarm> out = new ArrayList<>();
     sloBreaches(f, out);
+    for (FleetResource.Profile p : f.profiles()) {
+      if (!p.plannerHold().isEmpty()) {
+        out.add(new Alarm(Alarm.Severity.WARNING, Alarm.Kind.PLANNER_HELD, p.spec().name(),
+            "no more automatic compression jobs: " + p.plannerHold(), 0));
+      }
+    }
     offlineDevices(f, out);
     bridge(f, out);
     rollouts(f, out);

@@ -58,6 +58,22 @@ class PlannerTest {
   }
 
   @Test
+  void aHeldProfileStartsNoSloJobUntilARequestLiftsTheHold() {
+    Planner p = new Planner(S);
+    p.hold("pi-4b", "version 2 at the maximum ratio was rolled back");
+    p.hold("pi-4b", "a later reason");
+    assertEquals(Optional.of("version 2 at the maximum ratio was rolled back"), p.held("pi-4b"), "the first reason stays");
+    p.evaluate(PI4, p95(250), FIT, 0);
+    assertTrue(p.evaluate(PI4, p95(250), FIT, 600_000).isEmpty(), "held: the breach lasts, but no job");
+    assertEquals(Optional.empty(), p.held("pi-5"));
+    p.request(PI4, Planner.Trigger.REQUEST, p95(250), FIT, "operator");
+    assertEquals(Optional.empty(), p.held("pi-4b"), "a requested job lifts the hold");
+    p.jobEnded("pi-4b", 600_000);
+    p.evaluate(PI4, p95(250), FIT, 900_000);
+    assertTrue(p.evaluate(PI4, p95(250), FIT, 960_000).isPresent(), "SLO-triggered jobs again after the cool-down");
+  }
+
+  @Test
   void ignoresProfilesWithTooLittleTelemetry() {
     Planner p = new Planner(S);
     Optional<ProfileLatency> few = Optional.of(new ProfileLatency("pi-4b", 1, 3, 100, 300, 0, Map.of()));

@@ -124,7 +124,12 @@ class FleetLoopTest {
         && first.fleet().profileLatency(SLOW, now()).map(l -> l.inferences() >= 30).orElse(false),
         Duration.ofSeconds(90), () -> "three devices online and 30 inferences of " + SLOW + ", but the fleet shows "
             + first.fleet().devices() + "; planning: " + first.referenceProblem());
+    // The agents' first inferences (JIT, ORT's first runs, the service starting) are slow: read the p95 only
+    // once the telemetry retention (15 s) holds none of them. (A reading with them, 203 ms, once set an SLO
+    // the unpruned model nearly met at the second start, 133 ms.)
+    Thread.sleep(16_000);
     double observedMs = first.fleet().profileLatency(SLOW, now()).orElseThrow().p95Ms();
+    System.out.printf("fleet loop: %s p95 %.1f ms on the base model (steady), SLO at half of it%n", SLOW, observedMs);
     first.close();
     Thread.sleep(3_000); // devices keep publishing while no bridge runs: their messages wait in the broker
 

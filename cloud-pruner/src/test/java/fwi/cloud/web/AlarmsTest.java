@@ -20,7 +20,7 @@ class AlarmsTest {
   private static FleetResource.Profile profile(String name, double sloMs, Optional<Double> p95Ms) {
     ProfileSpec spec = new ProfileSpec(name, 4, 1L << 32, Math.round(sloMs * 1000), 1L << 30, "test", 1.0);
     return new FleetResource.Profile(spec, sloMs, new LatencyFit.Estimate(0, 1, 0, 0, LatencyFit.Source.PRIOR),
-        p95Ms.map(p -> new FleetState.ProfileLatency(name, 2, 840, p * 0.8, p, 0, Map.of())), 2, 2, false, 1);
+        p95Ms.map(p -> new FleetState.ProfileLatency(name, 2, 840, p * 0.8, p, 0, Map.of())), 2, 2, false, 1, "");
   }
 
   private static FleetResource.Device device(String id, String profile, boolean online, long lastSeen) {
@@ -96,6 +96,19 @@ class AlarmsTest {
             "compression job for pi-5 failed: FINE_TUNING: loss is NaN", 3),
         new Alarm(Alarm.Severity.INFO, Alarm.Kind.ROLLOUT_PAUSED, "r2",
             "rollout of version 2 (from 1) paused at stage 1 of 0 (paused: operator)", 0)), a);
+  }
+
+  @Test
+  void aProfileWhoseJobsThePlannerHoldsAlarmsWithTheReason() {
+    ProfileSpec spec = new ProfileSpec("pi-3b", 4, 1L << 32, 21_000, 1L << 30, "test", 1.0);
+    FleetResource.Profile held = new FleetResource.Profile(spec, 21.0,
+        new LatencyFit.Estimate(0, 1, 0, 0, LatencyFit.Source.PRIOR), Optional.empty(), 1, 1, false, 1,
+        "version 2 was rolled back");
+    assertEquals(List.of(new Alarm(Alarm.Severity.WARNING, Alarm.Kind.PLANNER_HELD, "pi-3b",
+        "no more automatic compression jobs: version 2 was rolled back", 0)),
+        of(List.of(held), List.of(), List.of(), List.of(), Optional.empty()));
+    assertEquals(List.of(), of(List.of(profile("pi-3b", 21.0, Optional.of(20.0))), List.of(), List.of(), List.of(),
+        Optional.empty()), "no hold, within the SLO: no alarm");
   }
 
   @Test

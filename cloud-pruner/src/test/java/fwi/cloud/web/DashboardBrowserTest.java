@@ -222,6 +222,15 @@ class DashboardBrowserTest {
     assertNull(js.executeScript("return localStorage.getItem('fwi.apiToken');"), "the token stays in this tab");
     wait.until(d -> lines(js, alarmsScript).stream().anyMatch(a -> a.startsWith("ROLLOUT_PAUSED") && a.contains(rollout)));
 
+    // Layout: no rollout card sticks out of its panel (its stage labels do not wrap; they used to push
+    // the card over the devices table next to it), at this width and at the demo screenshot's.
+    String overflowing = "return [...document.querySelectorAll('.rollout')].filter(r => r.getBoundingClientRect()"
+        + ".right > r.closest('.panel').getBoundingClientRect().right + 0.5).map(r => r.dataset.id);";
+    assertEquals(List.of(), lines(js, overflowing), "rollout cards wider than their panel at 1600 px");
+    driver.manage().window().setSize(new Dimension(1400, 1000));
+    wait.until(d -> ((Number) js.executeScript("return window.innerWidth;")).intValue() <= 1400);
+    assertEquals(List.of(), lines(js, overflowing), "rollout cards wider than their panel at 1400 px");
+
     screenshot(driver, wait);
     assertEquals(List.of(), deviceErrors);
   }
