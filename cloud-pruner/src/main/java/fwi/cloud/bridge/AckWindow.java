@@ -1,8 +1,7 @@
 package fwi.cloud.bridge;
 
+import java.io.IOException;
 import java.util.ArrayDeque;
-import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.common.MqttException;
 
 /**
  * The QoS 1 messages of one MQTT connection that await their PUBACK, in arrival order. A message
@@ -10,25 +9,26 @@ import org.eclipse.paho.mqttv5.common.MqttException;
  * arrived before it is too: MQTT 5 (4.6) asks a receiver to send PUBACKs in the order the PUBLISH
  * packets arrived, and a broker may rely on it.
  *
- * <p>Bound to one Paho client object, i.e. one network connection: the bridge makes a new client
+ * <p>Bound to one {@link WireSubscriber}, i.e. one network connection: the bridge makes a new one
  * for every reconnect, so an acknowledgement can never reach a later connection, where the
  * broker may have given the same packet identifier to another message. Once {@link #close closed}
  * (connection lost, bridge closing) nothing more is acknowledged; the broker redelivers those
  * messages when the session resumes.
  *
- * <p>Thread-safe: Paho's callback thread adds, Kafka's producer thread completes. The window's lock
- * is held while handing a PUBACK to Paho (which only queues it for Paho's sender thread under
- * Paho's own lock); Paho never calls back into the window while holding that lock, and
- * {@link #close()} takes no lock, so the two locks cannot deadlock.
+ * <p>Thread-safe: the connection's reader thread adds, Kafka's producer thread completes. The
+ * window's lock is held while the due PUBACKs are written (a few bytes, one flush, so they leave in
+ * arrival order); the connection never calls back into the window, and {@link #close()} takes no
+ * lock, so a lost connection never waits for a thread completing messages.
  */
 final class AckWindow {
-  private final MqttAsyncClient client;
+  private final WireSubscriber connection;
   private final ArrayDeque<Inbound> pending = new ArrayDeque<>();
-  /** Written without the lock, so Paho's loss callback never waits for a thread completing messages. */
+  private int[] due = new int[64];
+  /** Written without the lock, so the connection's loss never waits for a thread completing messages. */
   private volatile boolean open = true;
 
-  AckWindow(MqttAsyncClient client) {
-    this.client = client;
+  AckWindow(WireSubscriber connection) {
+    this.connection = connection;
   }
 
   /** Registers a QoS 1 message in arrival order. */
@@ -39,23 +39,28 @@ final class AckWindow {
   /**
    * Marks {@code m} complete and sends every PUBACK that is now due.
    *
-   * @return how many PUBACKs this call handed to Paho
+   * @return how many PUBACKs this call sent
    */
   synchronized int complete(Inbound m) {
     m.done = true;
-    int acked = 0;
+    int n = 0;
     while (!pending.isEmpty() && pending.peekFirst().done) {
       Inbound head = pending.pollFirst();
-      if (open) {
-        try {
-          client.messageArrivedComplete(head.messageId, head.qos);
-          acked++;
-        } catch (MqttException | RuntimeException e) {
-          open = false; // the connection is going away; the broker will redeliver
-        }
+      if (n == due.length) {
+        due = java.util.Arrays.copyOf(due, 2 * n);
       }
+      due[n++] = head.messageId;
     }
-    return acked;
+    if (n == 0 || !open) {
+      return 0;
+    }
+    try {
+      connection.puback(due, n);
+      return n;
+    } catch (IOException e) {
+      open = false; // the connection is going away; the broker will redeliver
+      return 0;
+    }
   }
 
   /** Whether acknowledgements still go out. */
@@ -65,7 +70,7 @@ final class AckWindow {
 
   /**
    * Stops acknowledging: the connection is gone or the bridge is closing. A {@link #complete}
-   * running concurrently may still hand one PUBACK to the old Paho client, which never sends it.
+   * running concurrently may still write PUBACKs to the old connection, which is closed or closing.
    */
   void close() {
     open = false;

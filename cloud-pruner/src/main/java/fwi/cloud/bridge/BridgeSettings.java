@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  *     {@code $share/<sharedGroup>/fwi/v1/dev/+/<stream>}, and all clients of all bridge instances
  *     with the same group split the messages. {@code [A-Za-z0-9_.-]{1,64}}
  * @param mqttClients MQTT clients (connections) of this bridge, all in {@code sharedGroup}; more
- *     than one lifts the single-connection receive limit of Paho, at the cost of per-device order
+ *     than one spreads receiving over more threads and TCP connections, at the cost of per-device order
  *     (see {@link MqttKafkaBridge}). 1 to 64
  * @param receiveMaximum MQTT 5 receive maximum of each client: QoS 1 messages the broker sends
  *     before it waits for PUBACKs; since PUBACK waits for Kafka, this bounds the messages waiting

@@ -4,7 +4,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One MQTT message on its way to Kafka, from Paho's callback to its PUBACK. Immutable but for
+ * One MQTT message on its way to Kafka, from its arrival to its PUBACK. Immutable but for
  * {@link #done}, which only its {@link AckWindow} touches (under the window's lock).
  */
 final class Inbound {

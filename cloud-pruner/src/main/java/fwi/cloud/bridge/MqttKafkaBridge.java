@@ -48,7 +48,10 @@ import org.jboss.logging.Logger;
  * sends a client at most {@link BridgeSettings#receiveMaximum()} unacknowledged messages; since
  * PUBACKs wait for Kafka, that window is what throttles the bridge when Kafka is slow or down:
  * nothing piles up in the bridge, the messages wait in the broker. Each client reconnects by
- * itself with backoff, with a fresh Paho client per connection (see {@code AckWindow}).
+ * itself with backoff, with a fresh connection object per connection (see {@code AckWindow}). The
+ * MQTT side is the bridge's own MQTT 5 subscriber ({@code WireSubscriber}), not Paho: Paho 1.2.5
+ * decodes each received message byte by byte (~11 MB/s per core), too slow for a fleet sending
+ * velocity maps (BENCHMARKS.md, "Fleet load").
  *
  * <p>Mind the broker's shared-subscription semantics: Mosquitto (2.0.11, measured) keeps giving an
  * offline member with a persistent session its share of the group's messages, queued until it
@@ -74,7 +77,7 @@ import org.jboss.logging.Logger;
  * Cleared retained messages (empty payload) are acknowledged without writing anything.
  *
  * <h2>Ordering</h2>
- * One client: Paho delivers in arrival order, one forwarder thread per client sends in that order,
+ * One client: its connection delivers in arrival order, one forwarder thread per client sends in that order,
  * and the idempotent producer keeps it per partition, so per device the Kafka order is the MQTT
  * order (a redelivery after a reconnect repeats messages, never reorders what was acknowledged).
  * Several clients or instances: the broker spreads one device's messages over the group's
@@ -83,12 +86,12 @@ import org.jboss.logging.Logger;
  * after a non-retriable Kafka error (e.g. authorization) may also land after later ones.
  *
  * <h2>Threads</h2>
- * Paho's threads per client (its callback thread only wraps and enqueues a message); one
+ * Per client a reader thread (decodes, wraps and enqueues a message) and a keep-alive thread; one
  * forwarder thread per client that parses, builds the record and calls {@code send} (which may
  * block up to 1 s when Kafka's metadata is unavailable; it then retries, still in order); Kafka's
- * producer thread, which runs the send callbacks that mark messages complete and hand due PUBACKs
- * to Paho ({@code messageArrivedComplete} only queues the packet for Paho's sender thread, under
- * Paho's own lock, so calling it from this thread is safe and never blocks on the network); one
+ * producer thread, which runs the send callbacks that mark messages complete and write the due
+ * PUBACKs (4 bytes each, one flush per callback: a socket write that blocks only when the broker
+ * stops reading, and then the connection is about to be lost anyway); one
  * connect thread per client; one retry thread.
  *
  * <p>Thread-safe. {@link #close()} stops taking messages, waits up to

@@ -1,7 +1,8 @@
 package fwi.cloud.bridge;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Optional;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -11,27 +12,18 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.SocketFactory;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.MqttSubscription;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.jboss.logging.Logger;
 
 /**
  * One MQTT client of the bridge and the thread that forwards what it receives. Each lane owns:
- * a connect thread running its reconnect loop (a fresh Paho client per connection, so that
- * PUBACKs of a lost connection cannot leak into the next one, see {@link AckWindow}); the Paho
- * client of the current connection (clean start off, session expiry, receive maximum, manual
- * acknowledgements, shared subscriptions to the five device streams); and a forwarder thread that
- * takes messages off the queue Paho's callback fills and hands them to the {@link Sink} in arrival
- * order. Paho's callback thread only wraps and enqueues, so Kafka can never stall it; the queue is
- * bounded in practice by the receive maximum (QoS 1: the broker sends no more unacknowledged).
+ * a connect thread running its reconnect loop (a fresh {@link WireSubscriber} per connection, so
+ * that PUBACKs of a lost connection cannot leak into the next one, see {@link AckWindow}); the
+ * current connection (clean start off, session expiry, receive maximum, PUBACKs only when Kafka
+ * has the message, shared subscriptions to the five device streams); and a forwarder thread that
+ * takes messages off the queue the connection's reader thread fills and hands them to the
+ * {@link Sink} in arrival order. The reader only wraps and enqueues, so Kafka can never stall it;
+ * the queue is bounded in practice by the receive maximum (QoS 1: the broker sends no more
+ * unacknowledged).
  *
  * <p>Thread-safe.
  */
@@ -40,7 +32,7 @@ final class MqttLane {
 
   /** Where a lane's messages go. */
   interface Sink {
-    /** A message arrived (Paho's callback thread); counts it, must be quick. */
+    /** A message arrived (the connection's reader thread); counts it, must be quick. */
     void arrived(Inbound m);
 
     /** Forwards a message (the lane's forwarder thread, in arrival order). */
@@ -50,16 +42,16 @@ final class MqttLane {
     void abandon(Inbound m);
   }
 
-  /** One network connection: its Paho client and the PUBACKs it owes. */
+  /** One network connection and the PUBACKs it owes. */
   private static final class Connection {
-    final MqttAsyncClient client;
+    final WireSubscriber wire;
     final AckWindow window;
     /** Connected and subscribed; cleared exactly once, by whoever notices the loss first. */
     final AtomicBoolean up = new AtomicBoolean();
 
-    Connection(MqttAsyncClient client) {
-      this.client = client;
-      this.window = new AckWindow(client);
+    Connection(WireSubscriber wire) {
+      this.wire = wire;
+      this.window = new AckWindow(wire);
     }
   }
 
@@ -108,7 +100,7 @@ final class MqttLane {
   /** Connected and subscribed. */
   boolean connected() {
     Connection c = current;
-    return c != null && c.up.get() && c.client.isConnected();
+    return c != null && c.up.get() && c.wire.isOpen();
   }
 
   /** Messages received on the current connection and not yet acknowledged. */
@@ -136,50 +128,38 @@ final class MqttLane {
     Connection old = current;
     if (old != null) {
       old.window.close();
-      closeQuietly(old.client);
+      old.wire.close();
     }
-    MqttAsyncClient client;
+    Connection c;
     try {
-      client = new MqttAsyncClient(settings.mqttUrl(), clientId, new MemoryPersistence());
-    } catch (MqttException | IllegalArgumentException e) {
-      connectFailed("cannot create an MQTT client for " + settings.mqttUrl() + ": " + describe(e));
+      c = new Connection(WireSubscriber.connect(options()).connection());
+    } catch (IOException | IllegalArgumentException e) {
+      connectFailed(describe(e));
       return;
     }
-    client.setManualAcks(true);
-    Connection c = new Connection(client);
-    client.setCallback(new Callbacks(c));
     current = c;
-    long timeoutMs = settings.connectTimeout().toMillis() + 1000;
+    c.wire.start(new Callbacks(c));
     try {
-      client.connect(options()).waitForCompletion(timeoutMs);
-      MqttSubscription[] subs = new MqttSubscription[DeviceStream.values().length];
-      for (DeviceStream s : DeviceStream.values()) {
-        MqttSubscription sub = new MqttSubscription(s.sharedFilter(settings.sharedGroup()), 1);
-        // The retain flag then tells a cleared retained message (empty, retained) from a broken one.
-        sub.setRetainAsPublished(true);
-        subs[s.ordinal()] = sub;
-      }
-      IMqttToken t = client.subscribe(subs);
-      t.waitForCompletion(timeoutMs);
-      int[] codes = t.getReasonCodes();
-      for (int i = 0; i < subs.length; i++) {
-        int code = codes != null && codes.length > i ? codes[i] : 0x80;
-        if (code >= 0x80) {
-          throw new IllegalStateException("the broker refused subscription " + subs[i].getTopic()
-              + " with reason code 0x" + Integer.toHexString(code));
+      List<String> filters = Arrays.stream(DeviceStream.values()).map(s -> s.sharedFilter(settings.sharedGroup())).toList();
+      // Retain-as-published: the retain flag then tells a cleared retained message (empty, retained) from a broken one.
+      int[] codes = c.wire.subscribe(filters);
+      for (int i = 0; i < filters.size(); i++) {
+        if (codes[i] >= 0x80) {
+          throw new IOException("the broker refused subscription " + filters.get(i) + " with reason code 0x"
+              + Integer.toHexString(codes[i]));
         }
-        if (code == 0) {
-          LOG.warnf("the broker granted only QoS 0 for %s: messages may be lost", subs[i].getTopic());
+        if (codes[i] == 0) {
+          LOG.warnf("the broker granted only QoS 0 for %s: messages may be lost", filters.get(i));
         }
       }
-    } catch (MqttException | IllegalStateException e) {
+    } catch (IOException e) {
       c.window.close();
-      closeQuietly(client);
+      c.wire.close();
       connectFailed(describe(e));
       return;
     }
     c.up.set(true);
-    if (!client.isConnected() && c.up.compareAndSet(true, false)) {
+    if (!c.wire.isOpen() && c.up.compareAndSet(true, false)) {
       // Lost between SUBACK and here, before the loss callback could see the connection up.
       c.window.close();
       connectFailed("connection lost right after subscribing");
@@ -196,18 +176,10 @@ final class MqttLane {
     everConnected = true;
   }
 
-  private MqttConnectionOptions options() {
-    MqttConnectionOptions o = new MqttConnectionOptions();
-    o.setCleanStart(false);
-    o.setSessionExpiryInterval(settings.sessionExpiry().getSeconds());
-    o.setReceiveMaximum(settings.receiveMaximum());
-    o.setAutomaticReconnect(false); // our loop: a fresh client per connection, see AckWindow
-    o.setKeepAliveInterval((int) settings.keepAlive().getSeconds());
-    o.setConnectionTimeout((int) settings.connectTimeout().getSeconds());
-    settings.mqttUsername().ifPresent(o::setUserName);
-    settings.mqttPassword().ifPresent(p -> o.setPassword(p.getBytes(StandardCharsets.UTF_8)));
-    o.setSocketFactory(sockets);
-    return o;
+  private WireSubscriber.Options options() {
+    return new WireSubscriber.Options(settings.mqttUrl(), clientId, settings.mqttUsername(), settings.mqttPassword(),
+        false, settings.sessionExpiry().getSeconds(), settings.receiveMaximum(), (int) settings.keepAlive().getSeconds(),
+        settings.connectTimeout(), WireSubscriber.MAX_REMAINING_LENGTH, sockets);
   }
 
   private void connectFailed(String why) {
@@ -235,28 +207,9 @@ final class MqttLane {
     }
   }
 
-  private static void closeQuietly(MqttAsyncClient client) {
-    try {
-      if (client.isConnected()) {
-        client.disconnectForcibly(0, 100, false);
-      }
-    } catch (MqttException e) {
-      // closing anyway
-    }
-    try {
-      client.close(true);
-    } catch (MqttException e) {
-      // closed anyway
-    }
-  }
-
   static String describe(Throwable e) {
-    if (e instanceof MqttException) {
-      MqttException m = (MqttException) e;
-      String cause = m.getCause() == null ? "" : " (" + m.getCause() + ")";
-      return "reason " + m.getReasonCode() + ": " + m.getMessage() + cause;
-    }
-    return String.valueOf(e.getMessage());
+    String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return e.getCause() == null || e.getCause().getMessage() == null ? m : m + " (" + e.getCause().getMessage() + ")";
   }
 
   private void forwardLoop() {
@@ -313,19 +266,11 @@ final class MqttLane {
     if (c != null) {
       c.window.close();
       c.up.set(false);
-      try {
-        if (c.client.isConnected()) {
-          // The quiesce time lets PUBACKs already handed to Paho go out before the DISCONNECT.
-          c.client.disconnect(1000).waitForCompletion(3000);
-        }
-      } catch (MqttException e) {
-        LOG.debugf("MQTT client %s: disconnect failed: %s", clientId, describe(e));
-      }
-      closeQuietly(c.client);
+      c.wire.close(); // a normal DISCONNECT: the broker keeps the session and redelivers what was not acknowledged
     }
   }
 
-  private final class Callbacks implements MqttCallback {
+  private final class Callbacks implements WireSubscriber.Listener {
     private final Connection connection;
 
     Callbacks(Connection connection) {
@@ -333,14 +278,12 @@ final class MqttLane {
     }
 
     @Override
-    public void messageArrived(String topic, MqttMessage message) {
+    public void message(WireSubscriber.Publish p) {
       if (!intake) {
         return; // closing: left unacknowledged for the next session
       }
-      MqttProperties p = message.getProperties();
-      Inbound m = new Inbound(connection.window, message.getId(), message.getQos(), topic, message.getPayload(),
-          message.isRetained(), message.isDuplicate(),
-          Optional.ofNullable(p == null ? null : p.getContentType()), System.currentTimeMillis());
+      Inbound m = new Inbound(connection.window, p.packetId(), p.qos(), p.topic(), p.payload(), p.retain(),
+          p.duplicate(), p.contentType(), System.currentTimeMillis());
       if (m.qos > 0) {
         connection.window.add(m);
       }
@@ -349,39 +292,15 @@ final class MqttLane {
     }
 
     @Override
-    public void disconnected(MqttDisconnectResponse response) {
+    public void lost(String why) {
       connection.window.close();
       if (!connection.up.compareAndSet(true, false) || closed || connection != current) {
         return; // closing, an old connection, or a failed attempt that connectOnce handles
       }
-      String why = response.getException() != null ? describe(response.getException())
-          : "broker sent DISCONNECT, reason " + response.getReturnCode()
-              + (response.getReasonString() == null ? "" : " (" + response.getReasonString() + ")");
       lastError.set("MQTT client " + clientId + ": connection lost: " + why);
       LOG.warnf("MQTT client %s lost its connection to %s: %s; %d messages stay unacknowledged for redelivery;"
           + " reconnecting", clientId, settings.mqttUrl(), why, connection.window.size());
       schedule(Math.round(settings.reconnectMinDelay().toMillis() * ThreadLocalRandom.current().nextDouble(0.8, 1.2)));
     }
-
-    @Override
-    public void mqttErrorOccurred(MqttException exception) {
-      LOG.debugf("MQTT client %s: %s", clientId, describe(exception));
-    }
-
-    @Override
-    public void deliveryComplete(IMqttToken token) {
-      // the bridge publishes nothing
-    }
-
-    @Override
-    public void connectComplete(boolean reconnect, String serverURI) {
-      // connectOnce continues after the CONNACK itself
-    }
-
-    @Override
-    public void authPacketArrived(int reasonCode, MqttProperties properties) {
-      // no enhanced authentication
-    }
   }
-
 }
