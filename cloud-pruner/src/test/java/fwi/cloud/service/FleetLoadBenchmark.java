@@ -108,7 +108,7 @@ class FleetLoadBenchmark {
       Set<String> distinct = new HashSet<>();
       long records = 0;
       List<Long> delaysMs = new ArrayList<>();
-      try (TopicReader results = kafka.reader(KafkaTopics.RESULTS)) {
+      try (TopicReader results = kafka.reader(KafkaTopics.RESULTS).forgetting()) { // 10 KB each: keep none
         long deadline = System.currentTimeMillis() + 180_000;
         long quietSince = System.currentTimeMillis();
         while (System.currentTimeMillis() < deadline && (distinct.size() < acked

@@ -59,6 +59,7 @@ public final class TopicReader implements AutoCloseable {
   private final KafkaConsumer<String, byte[]> consumer;
   private final List<Record> records = new ArrayList<>();
   private boolean assigned;
+  private boolean retain = true;
 
   TopicReader(String bootstrapServers, String topic) {
     this.topic = topic;
@@ -89,6 +90,16 @@ public final class TopicReader implements AutoCloseable {
     assigned = true;
   }
 
+  /**
+   * Keeps no record after {@link #poll} returned it (for long reads, e.g. a load test's hundreds of
+   * thousands of 10 KB results): {@link #all}, {@link #matching} and the methods built on them then
+   * see nothing.
+   */
+  public TopicReader forgetting() {
+    retain = false;
+    return this;
+  }
+
   /** Polls once for up to {@code timeout} and returns the records that arrived in that poll. */
   public List<Record> poll(Duration timeout) {
     assign(Duration.ofSeconds(30));
@@ -101,7 +112,9 @@ public final class TopicReader implements AutoCloseable {
       fresh.add(new Record(r.topic(), r.partition(), r.offset(), Optional.ofNullable(r.key()), r.value(),
           Collections.unmodifiableMap(headers), r.timestamp(), r.timestampType()));
     }
-    records.addAll(fresh);
+    if (retain) {
+      records.addAll(fresh);
+    }
     return fresh;
   }
 
