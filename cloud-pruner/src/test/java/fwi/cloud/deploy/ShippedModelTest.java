@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ShippedModelTest {
   private static final Path MODELS = Path.of("..", "deploy", "models");
-  private static final String NAME = "inversionnet-w0.25-flatvel.onnx";
+  private static final String NAME = "inversionnet-w0.5-flatvel.onnx";
 
   @Test
   void shippedModelMatchesTheSha256ItsReadmeAndChecksumFileName() throws Exception {
@@ -43,7 +43,7 @@ class ShippedModelTest {
     new DatasetGenerator(2).generate(DatasetGenerator.Request.openFwi(VelocityFamily.FLATVEL, 4, 4, 99), dir,
         (done, total, cells, nanos) -> { });
     ModelProto shipped = OnnxModels.read(MODELS.resolve(NAME));
-    ModelProto random = InversionNet.build(InversionNetConfig.defaults().withWidth(0.25));
+    ModelProto random = InversionNet.build(InversionNetConfig.defaults().withWidth(0.5));
     try (OpenFwiDataset ds = OpenFwiDataset.open(dir)) {
       Evaluator.Evaluation trained = Evaluator.evaluate(shipped, new SampleSet(ds, List.of(1)), 4, 2, 1, 1);
       Evaluator.Evaluation untrained = Evaluator.evaluate(random, new SampleSet(ds, List.of(1)), 4, 2, 1, 1);
@@ -51,7 +51,8 @@ class ShippedModelTest {
       String figures = String.format("trained MAE %.4f RMSE %.4f, random init MAE %.4f RMSE %.4f",
           trained.metrics().maeNorm(), trained.metrics().rmseNorm(), untrained.metrics().maeNorm(),
           untrained.metrics().rmseNorm());
-      // Measured: trained MAE 0.08, random init 0.50. SSIM does not tell them apart on flat layers (a
+      System.out.println("shipped model on 4 unseen samples: " + figures);
+      // Measured at width 0.25: trained MAE 0.08, random init 0.50. SSIM does not tell them apart on flat layers (a
       // constant map scores ~0.78), so the errors are the test.
       assertTrue(trained.metrics().maeNorm() < 0.4 * untrained.metrics().maeNorm(), figures);
       assertTrue(trained.metrics().rmseNorm() < 0.5 * untrained.metrics().rmseNorm(), figures);
