@@ -51,6 +51,11 @@ import org.jboss.logging.Logger;
  * running download (FAILED / SUPERSEDED). A model rolled back on this device is not installed
  * again unless by a signed rollback (REJECTED with reason number 12, see {@link OtaReasons}).
  *
+ * <p>Fault injection: with {@link OtaSettings#faultHoldIn()} set, every update pauses in VERIFYING
+ * (file checked, not yet moved) or INSTALLING (file moved into the store, the old model still
+ * serving) for {@link OtaSettings#faultHoldMs()} and logs it, so crash tests can kill the agent at
+ * exactly that point. Off by default.
+ *
  * <p>Health: after a swap the host reports each inference through {@link #recordInference}; a
  * model that fails its health window is rolled back automatically to the previous one
  * (ROLLED_BACK / HEALTH_CHECK_FAILED). {@link #rollback} does the same on an operator's request
