@@ -32,6 +32,18 @@ class ConfigCheckTest {
   }
 
   @Test
+  void anUnknownFaultInjectionStateNamesItsKeyAndValue() {
+    OtaConfig c = mapping(OtaConfig.class, Map.of("fwi.ota.fault-injection.hold-in", "SMOKE_TESTING"));
+    assertEquals("fwi.ota.fault-injection.hold-in must be NONE, VERIFYING or INSTALLING, but was 'SMOKE_TESTING'",
+        assertThrows(IllegalArgumentException.class, c::settings).getMessage());
+  }
+
+  @Test
+  void faultInjectionIsOffByDefault() {
+    assertEquals(java.util.Optional.empty(), mapping(OtaConfig.class, Map.of()).settings().faultHoldIn());
+  }
+
+  @Test
   void aBadTrustedKeyNamesItsKey() {
     OtaConfig c = mapping(OtaConfig.class, Map.of("fwi.ota.trusted-keys.k", "not base64!"));
     String m = assertThrows(IllegalArgumentException.class, c::keys).getMessage();

@@ -6,6 +6,7 @@ import fwi.proto.v1.DeviceEvent;
 import fwi.proto.v1.Header;
 import fwi.proto.v1.ModelRef;
 import fwi.proto.v1.OtaStatus;
+import fwi.proto.v1.SequenceSkip;
 import fwi.proto.v1.Telemetry;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -25,7 +26,13 @@ import java.util.TreeMap;
  *
  * <p>Duplicates from at-least-once delivery (MQTT retries, bridge restarts) are dropped by
  * (device, stream, {@code header.sequence}): a record whose sequence is not above the highest seen for
- * its device and stream was applied before. Birth and Death pair by {@code session_seq}: the higher
+ * its device and stream was applied before.
+ *
+ * <p>Skips: every Birth repeats the sequence ranges the device skipped at its recent unclean stops
+ * ({@code Birth.skipped_sequences}); they are merged per device and message type (result, telemetry,
+ * ota/status; ranges of other names or with {@code first > last} are ignored as implausible), at most
+ * {@value #SKIPS_KEPT} disjoint ranges per type, the oldest (lowest) forgotten first, so a reader of
+ * {@link DeviceView#skippedSequences()} can tell an announced skip from a lost message. Birth and Death pair by {@code session_seq}: the higher
  * wins, and on a tie the Death (that session ended). Thread-safe (synchronized).
  */
 public final class FleetState {
@@ -43,6 +50,11 @@ public final class FleetState {
   public interface TelemetryListener {
     void onWindow(String profile, Window window);
   }
+
+  /** Disjoint skipped ranges kept per device and message type. */
+  static final int SKIPS_KEPT = 64;
+  /** The message types a device may announce skips of: its buffered streams. */
+  private static final java.util.Set<String> SKIPPABLE = java.util.Set.of("result", "telemetry", "ota/status");
 
   private final long windowRetentionMs;
   private final Map<String, Mutable> devices = new TreeMap<>();
@@ -62,6 +74,8 @@ public final class FleetState {
     ModelRef model;
     String ota = "";
     long p95;
+    /** Per message type: first -> last of each skipped range, disjoint and not adjacent. */
+    final Map<String, TreeMap<Long, Long>> skips = new TreeMap<>();
   }
 
   /** @param windowRetentionMs how far back telemetry windows count for the profile statistics */
@@ -110,6 +124,10 @@ public final class FleetState {
         Birth b = e.getBirth();
         if (!fresh(id, "birth", b.getHeader())) {
           return false;
+        }
+        // Facts about the past, true whatever session the Birth belongs to.
+        for (SequenceSkip k : b.getSkippedSequencesList()) {
+          addSkip(d, k);
         }
         if (b.getSessionSeq() > d.sessionSeq) {
           d.sessionSeq = b.getSessionSeq();
@@ -201,6 +219,31 @@ public final class FleetState {
     return true;
   }
 
+  private void addSkip(Mutable d, SequenceSkip k) {
+    long first = k.getFirstSeq();
+    long last = k.getLastSeq();
+    if (!SKIPPABLE.contains(k.getMessageType()) || first < 1 || last < first) {
+      implausible++;
+      return;
+    }
+    TreeMap<Long, Long> ranges = d.skips.computeIfAbsent(k.getMessageType(), t -> new TreeMap<>());
+    // Merge with every range it overlaps or touches.
+    Map.Entry<Long, Long> below = ranges.floorEntry(first);
+    if (below != null && below.getValue() >= first - 1) {
+      first = below.getKey();
+      last = Math.max(last, below.getValue());
+    }
+    for (Map.Entry<Long, Long> e = ranges.ceilingEntry(first); e != null && e.getKey() <= last + 1;
+        e = ranges.ceilingEntry(first)) {
+      last = Math.max(last, e.getValue());
+      ranges.remove(e.getKey());
+    }
+    ranges.put(first, last);
+    while (ranges.size() > SKIPS_KEPT) {
+      ranges.pollFirstEntry();
+    }
+  }
+
   private void expire(Deque<Window> q, long now) {
     while (!q.isEmpty() && q.peekFirst().endUnixMs() < now - windowRetentionMs) {
       q.removeFirst();
@@ -228,8 +271,11 @@ public final class FleetState {
   }
 
   private static DeviceView view(String id, Mutable d) {
+    Map<String, List<DeviceView.SequenceRange>> skips = new TreeMap<>();
+    d.skips.forEach((type, ranges) -> skips.put(type, ranges.entrySet().stream()
+        .map(e -> new DeviceView.SequenceRange(e.getKey(), e.getValue())).toList()));
     return new DeviceView(id, d.profile, d.agentVersion, d.online, d.sessionSeq, d.lastSeen,
-        Optional.ofNullable(d.model), d.ota, d.p95);
+        Optional.ofNullable(d.model), d.ota, d.p95, skips);
   }
 
   /**
@@ -270,7 +316,10 @@ public final class FleetState {
         errors / (double) (n + errors), p95ByModel));
   }
 
-  /** Telemetry records whose counts or latencies were 2^63 or more, kept out of the statistics so far. */
+  /**
+   * Telemetry records whose counts or latencies were 2^63 or more, kept out of the statistics, and
+   * announced skips of an unknown message type or with {@code first > last}, ignored, so far.
+   */
   public synchronized long implausible() {
     return implausible;
   }

@@ -50,14 +50,15 @@ public class FleetResource {
     return c;
   }
 
-  /** A device as the API shows it. */
+  /** A device as the API shows it; {@code skippedSequences} as in {@link DeviceView#skippedSequences()}. */
   public record Device(String deviceId, String profile, String agentVersion, boolean online, long lastSeenUnixMs,
-      String modelId, long modelVersion, String modelSha256, String otaState, double lastP95Ms) {
+      String modelId, long modelVersion, String modelSha256, String otaState, double lastP95Ms,
+      Map<String, List<DeviceView.SequenceRange>> skippedSequences) {
     static Device of(DeviceView v) {
       return new Device(v.deviceId(), v.profile(), v.agentVersion(), v.online(), v.lastSeenUnixMs(),
           v.runningModel().map(m -> m.getModelId()).orElse(""), v.runningModel().map(m -> m.getVersion()).orElse(0L),
           v.runningModel().map(m -> HexFormat.of().formatHex(m.getSha256().toByteArray())).orElse(""), v.otaState(),
-          v.lastP95Us() / 1000.0);
+          v.lastP95Us() / 1000.0, new java.util.TreeMap<>(v.skippedSequences()));
     }
   }
 

@@ -13,9 +13,11 @@ import fwi.proto.v1.Header;
 import fwi.proto.v1.ModelRef;
 import fwi.proto.v1.OtaState;
 import fwi.proto.v1.OtaStatus;
+import fwi.proto.v1.SequenceSkip;
 import fwi.proto.v1.Telemetry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class FleetStateTest {
@@ -64,6 +66,58 @@ class FleetStateTest {
     assertEquals(2, v.sessionSeq());
     assertEquals(2, v.runningModel().orElseThrow().getVersion());
     assertEquals("pi-4b", v.profile());
+  }
+
+  static DeviceEvent birthWithSkips(String dev, long seq, long session, SequenceSkip... skips) {
+    DeviceEvent b = birth(dev, seq, session, 1);
+    return b.toBuilder().setBirth(b.getBirth().toBuilder().addAllSkippedSequences(List.of(skips))).build();
+  }
+
+  static SequenceSkip skip(String type, long first, long last) {
+    return SequenceSkip.newBuilder().setMessageType(type).setFirstSeq(first).setLastSeq(last).build();
+  }
+
+  @Test
+  void recordsAnnouncedSkipsPerDeviceAndStreamMergingRepeatedAndAdjacentRanges() {
+    FleetState f = new FleetState(60_000);
+    f.apply(birthWithSkips("d1", 1, 1, skip("result", 14, 100), skip("telemetry", 2, 100)));
+    f.apply(birthWithSkips("d1", 2, 2, skip("result", 14, 100), skip("result", 251, 300)));
+    f.apply(birthWithSkips("d1", 3, 3, skip("result", 14, 100), skip("result", 101, 120), skip("result", 251, 300)));
+    f.apply(birth("d2", 1, 1, 1));
+
+    DeviceView v = f.device("d1").orElseThrow();
+    assertEquals(Map.of("result", List.of(new DeviceView.SequenceRange(14, 120), new DeviceView.SequenceRange(251, 300)),
+        "telemetry", List.of(new DeviceView.SequenceRange(2, 100))), v.skippedSequences());
+    assertTrue(v.announcedSkip("result", 14));
+    assertTrue(v.announcedSkip("result", 120));
+    assertFalse(v.announcedSkip("result", 13), "below every announced range: lost, not skipped");
+    assertFalse(v.announcedSkip("result", 121));
+    assertFalse(v.announcedSkip("ota/status", 50));
+    assertEquals(Map.of(), f.device("d2").orElseThrow().skippedSequences(), "a device that never crashed");
+  }
+
+  @Test
+  void skipsOfAStaleBirthCountButImplausibleOnesAreIgnored() {
+    FleetState f = new FleetState(60_000);
+    f.apply(birth("d1", 5, 5, 1));
+    f.apply(birthWithSkips("d1", 6, 4, skip("result", 1, 9)));
+    f.apply(birthWithSkips("d1", 7, 5, skip("result", 30, 20), skip("result", 0, 3), skip("ota/get", 1, 5),
+        skip("birth", 1, 2)));
+
+    assertEquals(Map.of("result", List.of(new DeviceView.SequenceRange(1, 9))),
+        f.device("d1").orElseThrow().skippedSequences());
+    assertEquals(4, f.implausible());
+  }
+
+  @Test
+  void keepsOnlyTheMostRecentDisjointRangesPerStream() {
+    FleetState f = new FleetState(60_000);
+    for (int i = 0; i < FleetState.SKIPS_KEPT + 5; i++) {
+      f.apply(birthWithSkips("d1", i + 1, i + 1, skip("result", 100L * i + 50, 100L * i + 99)));
+    }
+    List<DeviceView.SequenceRange> kept = f.device("d1").orElseThrow().skippedSequences().get("result");
+    assertEquals(FleetState.SKIPS_KEPT, kept.size());
+    assertEquals(new DeviceView.SequenceRange(550, 599), kept.get(0));
   }
 
   @Test

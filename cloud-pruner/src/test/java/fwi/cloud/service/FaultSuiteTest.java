@@ -43,7 +43,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -56,17 +55,18 @@ import org.junit.jupiter.api.io.TempDir;
  * the MQTT broker restarted mid-stream; Kafka stopped; one agent cut off from the broker (a TCP
  * link dropped while the broker stays up); the service restarted during a compression job (the job
  * ends FAILED with the reason, not silently) and during a rollout (the rollout carries on from
- * where it was); one agent killed with SIGKILL while downloading the new model, and one while
- * installing it. At the end: every result each agent produced is in {@code fwi.results} exactly
- * once after de-duplication by (device, sequence), and every agent serves the old or the new
- * model, healthy, never a broken one.
+ * where it was); each agent killed with SIGKILL during the update: the canary while downloading
+ * the new model, one of the others held in VERIFYING and the last held in INSTALLING by the
+ * agent's fault injection ({@code fwi.ota.fault-injection.hold-in}, set for that run only), so the
+ * kill lands in exactly that state. At the end: every result each agent produced is in
+ * {@code fwi.results} exactly once after de-duplication by (device, sequence), and every agent
+ * serves the old or the new model, healthy, never a broken one, with an OTA status that says so.
  *
- * <p>Loss accounting across a SIGKILL: an agent reserves sequence numbers in blocks of 100 and
- * continues after a crash at the end of the reserved block (it never reuses a number, see the edge
- * agent's {@code SequenceStore}), so numbers between the last one it used and the block end are
- * never sent. The check allows missing numbers only there: above the highest number Kafka held
- * when the agent was killed, below the first number the restarted agent sent, fewer than 100.
- * Anything else missing is a lost message.
+ * <p>Loss accounting across a SIGKILL is exact: an agent reserves sequence numbers in blocks and
+ * continues after a crash at the end of the reserved block, and its next Births announce exactly
+ * the numbers it reserved but never made durable ({@code Birth.skipped_sequences}, recorded by the
+ * fleet state per device and stream). Every number missing from {@code fwi.results} must lie in a
+ * range its device announced, and no announced number may have been delivered.
  *
  * <p>Short by default (Kafka down 10 s, about 4 minutes in all); {@code -Dfwi.soak=true} runs the
  * long version (Kafka down 60 s, broker restarted three times, longer cut-off).
@@ -74,7 +74,9 @@ import org.junit.jupiter.api.io.TempDir;
 class FaultSuiteTest {
   private static final String PROFILE = "fault";
   private static final boolean SOAK = Boolean.getBoolean("fwi.soak");
-  private static final int SEQUENCE_BLOCK = 100;
+  /** Longer than any kill takes to follow the hold: the held agent never carries on by itself here. */
+  private static final String HOLD_MS = "300000";
+  private static final Pattern HOLDING = Pattern.compile("OTA fault injection: holding \\S+ in ([A-Z_]+)");
 
   @TempDir
   Path tmp;
@@ -82,10 +84,8 @@ class FaultSuiteTest {
   private final Closer open = new Closer();
   /** Per device: every result sequence seen in Kafka, and how many records carried it. */
   private final Map<String, Map<Long, Integer>> seen = new HashMap<>();
-  /** Per device: results with their sent time, to find the first sent after a restart. */
-  private final Map<String, TreeSet<long[]>> sentAt = new HashMap<>();
-  /** Kills: device → (highest sequence in Kafka at the kill, restart time). */
-  private final Map<String, List<long[]>> kills = new LinkedHashMap<>();
+  /** Kills: device → the OTA state of each kill. */
+  private final Map<String, List<String>> kills = new LinkedHashMap<>();
 
   @AfterEach
   void closeAll() {
@@ -158,10 +158,20 @@ class FaultSuiteTest {
       String canaryId = r.devices().entrySet().stream().filter(e -> e.getValue() == Rollout.DeviceState.TARGETED)
           .findFirst().orElseThrow().getKey();
       EdgeAgentProcess canary = all.stream().filter(a -> a.deviceId().equals(canaryId)).findFirst().orElseThrow();
+      List<EdgeAgentProcess> others = all.stream().filter(a -> a != canary).toList();
       // 5a. The canary is killed while downloading, and restarted: it resumes and installs.
       Poll.until(() -> "DOWNLOADING".equals(otaState(canary)), Duration.ofSeconds(60),
           () -> canaryId + " downloading, but its OTA state is " + otaState(canary));
-      kill(canary, results);
+      kill(canary, results, "DOWNLOADING");
+      // The others (not in stage 1) restart cleanly with their update to be held in VERIFYING or INSTALLING.
+      Map<EdgeAgentProcess, String> holds = new LinkedHashMap<>();
+      holds.put(others.get(0), "VERIFYING");
+      holds.put(others.get(1), "INSTALLING");
+      for (Map.Entry<EdgeAgentProcess, String> h : holds.entrySet()) {
+        h.getKey().setProperty("fwi.ota.fault-injection.hold-in", Optional.of(h.getValue()));
+        h.getKey().setProperty("fwi.ota.fault-injection.hold-ms", Optional.of(HOLD_MS));
+        h.getKey().restart();
+      }
       // 5b. The service restarts during the rollout, which carries on from where it was.
       Poll.until(() -> c2.rollout(r.id()).orElseThrow().stage() == 2, Duration.ofSeconds(180),
           () -> "stage 2, but the rollout is " + c2.rollout(r.id()));
@@ -170,13 +180,18 @@ class FaultSuiteTest {
       cloud.start();
       CloudService c3 = cloud;
       assertEquals(2, c3.rollout(r.id()).orElseThrow().stage(), "the rollout resumed at stage 2");
-      // 5c. One of the others is killed while installing (verifying, installing or smoke-testing), and restarted.
-      EdgeAgentProcess other = all.stream().filter(a -> a != canary).findFirst().orElseThrow();
-      Poll.until(() -> List.of("VERIFYING", "INSTALLING", "SMOKE_TESTING", "ACTIVE").contains(otaState(other)),
-          Duration.ofSeconds(120), () -> other.deviceId() + " installing, but its OTA state is " + otaState(other));
-      String killedIn = otaState(other);
-      kill(other, results);
-      System.out.println("fault suite: " + other.deviceId() + " killed in OTA state " + killedIn);
+      // 5c. The others are killed while held in VERIFYING and in INSTALLING, and restarted without the hold.
+      for (Map.Entry<EdgeAgentProcess, String> h : holds.entrySet()) {
+        EdgeAgentProcess a = h.getKey();
+        Poll.until(() -> heldIn(a).isPresent(), Duration.ofSeconds(180),
+            () -> a.deviceId() + " held by fault injection, but its OTA state is " + otaState(a));
+        assertEquals(Optional.of(h.getValue()), heldIn(a), a.deviceId() + " held in the state it was set to");
+        assertEquals(h.getValue(), otaState(a), a.deviceId() + " reports the state it is held in");
+        a.setProperty("fwi.ota.fault-injection.hold-in", Optional.empty());
+        a.setProperty("fwi.ota.fault-injection.hold-ms", Optional.empty());
+        kill(a, results, h.getValue());
+        System.out.println("fault suite: " + a.deviceId() + " killed in OTA state " + h.getValue());
+      }
       Poll.until(() -> c3.rollout(r.id()).orElseThrow().state() != Rollout.State.RUNNING, Duration.ofSeconds(240),
           () -> "the rollout to end, but it is " + c3.rollout(r.id()));
       Rollout.Status end = c3.rollout(r.id()).orElseThrow();
@@ -192,6 +207,10 @@ class FaultSuiteTest {
         String sha = c3.registry().model(PROFILE, v).orElseThrow().sha256Hex();
         assertTrue(a.get("/api/status").body().contains(sha), a.deviceId() + " serves version " + v + " as registered");
         assertEquals(200, a.get("/q/health/ready").status(), a.deviceId() + " ready");
+        if (v == 2) {
+          Poll.until(() -> "ACTIVE".equals(otaState(a)), Duration.ofSeconds(30),
+              () -> a.deviceId() + " serves version 2, so its OTA status must be ACTIVE, but is " + otaState(a));
+        }
       }
       assertEquals(Rollout.State.COMPLETED, end.state(), "kills and a restart of the service must not fail the rollout: "
           + end);
@@ -207,29 +226,29 @@ class FaultSuiteTest {
         return all.stream().allMatch(a -> lastStoredSequence(a) > 0
             && seen.getOrDefault(a.deviceId(), Map.of()).containsKey(lastStoredSequence(a) - 1));
       }, Duration.ofSeconds(60), () -> "every agent's last result in Kafka: " + summary());
+      // Every missing number announced as skipped by its device, and nothing announced delivered after all.
+      Poll.until(() -> {
+        read(results);
+        return all.stream().allMatch(a -> missing(a).stream().allMatch(q -> announced(c3, a, q)));
+      },
+          Duration.ofSeconds(60), () -> "every missing result announced as skipped: " + summary());
       long duplicates = 0;
       for (EdgeAgentProcess a : all) {
         Map<Long, Integer> s = seen.get(a.deviceId());
         long last = lastStoredSequence(a) - 1;
-        List<Long> missing = new ArrayList<>();
-        for (long q = 1; q <= last; q++) {
-          if (!s.containsKey(q)) {
-            missing.add(q);
-          }
-        }
-        List<Long> unexplained = new ArrayList<>(missing);
-        for (long[] k : kills.getOrDefault(a.deviceId(), List.of())) {
-          long firstAfter = firstSentAfter(a.deviceId(), k[1]);
-          List<Long> skipped = missing.stream().filter(q -> q > k[0] && q < firstAfter).toList();
-          assertTrue(skipped.size() < SEQUENCE_BLOCK, a.deviceId() + ": " + skipped.size() + " numbers missing around "
-              + "its kill, more than a reserved block");
-          unexplained.removeAll(skipped);
-        }
-        assertEquals(List.of(), unexplained, a.deviceId() + ": results lost (kills at " + describe(kills.get(
-            a.deviceId())) + ")");
+        List<Long> missing = missing(a);
+        List<Long> unexplained = missing.stream().filter(q -> !announced(c3, a, q)).toList();
+        assertEquals(List.of(), unexplained, a.deviceId() + ": results lost (killed in " + kills.get(a.deviceId())
+            + "; announced skips " + skips(c3, a) + ")");
+        List<Long> deliveredAnyway = s.keySet().stream().filter(q -> announced(c3, a, q)).sorted().toList();
+        assertEquals(List.of(), deliveredAnyway, a.deviceId() + ": announced as skipped but delivered (announced "
+            + skips(c3, a) + ")");
+        assertTrue(skips(c3, a).size() <= kills.getOrDefault(a.deviceId(), List.of()).size(), a.deviceId()
+            + ": at most one skipped range per kill, but " + skips(c3, a) + " for kills " + kills.get(a.deviceId()));
         duplicates += s.values().stream().mapToLong(n -> n - 1).sum();
-        System.out.printf("fault suite: %s results 1..%d, %d in Kafka, %d skipped at kills, %d duplicate records%n",
-            a.deviceId(), last, s.size(), missing.size(), s.values().stream().mapToLong(n -> n - 1).sum());
+        System.out.printf("fault suite: %s results 1..%d, %d in Kafka, %d skipped at kills %s (announced %s), %d"
+            + " duplicate records%n", a.deviceId(), last, s.size(), missing.size(), kills.get(a.deviceId()),
+            skips(c3, a), s.values().stream().mapToLong(n -> n - 1).sum());
       }
       System.out.println("fault suite: " + duplicates + " duplicate result records in Kafka (readers drop them by"
           + " device and sequence)");
@@ -238,15 +257,43 @@ class FaultSuiteTest {
     }
   }
 
-  /** SIGKILL, noting what Kafka held then, and a restart. */
-  private void kill(EdgeAgentProcess a, TopicReader results) throws Exception {
+  /** SIGKILL in OTA state {@code state}, and a restart. */
+  private void kill(EdgeAgentProcess a, TopicReader results, String state) throws Exception {
     read(results);
-    long highest = seen.getOrDefault(a.deviceId(), Map.of()).keySet().stream().mapToLong(Long::longValue).max()
-        .orElse(0);
     a.kill();
-    long restartMs = System.currentTimeMillis();
-    kills.computeIfAbsent(a.deviceId(), k -> new ArrayList<>()).add(new long[] {highest, restartMs});
+    kills.computeIfAbsent(a.deviceId(), k -> new ArrayList<>()).add(state);
     a.start();
+  }
+
+  /** The state the agent's update is held in by fault injection, from its log (the hold logs when it starts). */
+  private static Optional<String> heldIn(EdgeAgentProcess a) {
+    Matcher m = HOLDING.matcher(a.log());
+    String state = null;
+    while (m.find()) {
+      state = m.group(1);
+    }
+    return Optional.ofNullable(state);
+  }
+
+  /** Result numbers below the agent's stored next one that are not in Kafka. */
+  private List<Long> missing(EdgeAgentProcess a) {
+    Map<Long, Integer> s = seen.getOrDefault(a.deviceId(), Map.of());
+    List<Long> out = new ArrayList<>();
+    for (long q = 1; q < lastStoredSequence(a); q++) {
+      if (!s.containsKey(q)) {
+        out.add(q);
+      }
+    }
+    return out;
+  }
+
+  private static boolean announced(CloudService cloud, EdgeAgentProcess a, long sequence) {
+    return cloud.fleet().device(a.deviceId()).map(v -> v.announcedSkip("result", sequence)).orElse(false);
+  }
+
+  private static List<DeviceView.SequenceRange> skips(CloudService cloud, EdgeAgentProcess a) {
+    return cloud.fleet().device(a.deviceId()).map(v -> v.skippedSequences().getOrDefault("result", List.of()))
+        .orElse(List.of());
   }
 
   private void read(TopicReader results) {
@@ -255,17 +302,10 @@ class FaultSuiteTest {
         InferenceResult ir = InferenceResult.parseFrom(r.value());
         String device = r.keyOrEmpty();
         seen.computeIfAbsent(device, k -> new HashMap<>()).merge(ir.getHeader().getSequence(), 1, Integer::sum);
-        sentAt.computeIfAbsent(device, k -> new TreeSet<>((x, y) -> Long.compare(x[0], y[0])))
-            .add(new long[] {ir.getHeader().getSequence(), ir.getHeader().getSentUnixMs()});
       } catch (Exception e) {
         throw new AssertionError("undecodable record in fwi.results", e);
       }
     }
-  }
-
-  private long firstSentAfter(String device, long ms) {
-    return sentAt.getOrDefault(device, new TreeSet<>()).stream().filter(x -> x[1] >= ms).mapToLong(x -> x[0]).min()
-        .orElse(Long.MAX_VALUE);
   }
 
   /** The agent's next result sequence as it stored it at its clean stop. */
@@ -275,12 +315,8 @@ class FaultSuiteTest {
       try (var in = Files.newBufferedReader(a.stateDir().resolve("outbox").resolve("sequences.properties"))) {
         p.load(in);
       }
-      for (String k : p.stringPropertyNames()) {
-        if (k.toLowerCase().contains("result")) {
-          return Long.parseLong(p.getProperty(k).trim());
-        }
-      }
-      return -1;
+      String next = p.getProperty("next.result");
+      return next == null ? -1 : Long.parseLong(next.trim());
     } catch (Exception e) {
       return -1;
     }
@@ -291,11 +327,6 @@ class FaultSuiteTest {
     seen.forEach((k, v) -> b.append(k).append(": ").append(v.size()).append(" up to ")
         .append(v.keySet().stream().mapToLong(Long::longValue).max().orElse(0)).append("; "));
     return b.toString();
-  }
-
-  private static String describe(List<long[]> k) {
-    return k == null ? "none" : k.stream().map(x -> "highest in Kafka " + x[0] + ", restarted at " + x[1]).toList()
-        .toString();
   }
 
   private static String otaState(EdgeAgentProcess a) {

@@ -94,6 +94,7 @@ public final class EdgeAgentProcess implements AutoCloseable {
   private final int httpPort;
   private final String deviceId;
   private final List<String> jvmOptions;
+  /** Changed only between starts ({@link #setProperty}). */
   private final Map<String, String> properties;
   private final Duration readyTimeout;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -132,7 +133,7 @@ public final class EdgeAgentProcess implements AutoCloseable {
     p.put("quarkus.http.host", "127.0.0.1");
     p.put("quarkus.http.port", Integer.toString(httpPort));
     p.putAll(b.extraProperties); // last, so they win
-    this.properties = Map.copyOf(p);
+    this.properties = new LinkedHashMap<>(p);
   }
 
   /**
@@ -325,6 +326,24 @@ public final class EdgeAgentProcess implements AutoCloseable {
   public void restart() throws IOException {
     stop();
     start();
+  }
+
+  /**
+   * Sets (a value) or removes (empty) an agent property for the next {@link #start()}, e.g. to
+   * restart an agent with or without a fault-injection setting. The running process is unaffected.
+   *
+   * @throws IllegalArgumentException if the key is empty or contains blanks or '='
+   */
+  public void setProperty(String key, Optional<String> value) {
+    if (key == null || !PROPERTY_KEY.matcher(key).matches()) {
+      throw new IllegalArgumentException("property key must be non-empty without blanks or '=', but was '" + key
+          + "'");
+    }
+    if (value.isPresent()) {
+      properties.put(key, value.get());
+    } else {
+      properties.remove(key);
+    }
   }
 
   /** Whether the agent's process is alive. */

@@ -24,7 +24,7 @@ class AlarmsTest {
   }
 
   private static FleetResource.Device device(String id, String profile, boolean online, long lastSeen) {
-    return new FleetResource.Device(id, profile, "0.1.0", online, lastSeen, "m", 1, "", "", 0);
+    return new FleetResource.Device(id, profile, "0.1.0", online, lastSeen, "m", 1, "", "", 0, Map.of());
   }
 
   private static FleetResource.Job job(String id, String profile, long created, String state) {

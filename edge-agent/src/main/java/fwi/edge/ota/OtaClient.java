@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -49,6 +50,11 @@ import org.jboss.logging.Logger;
  * ignored silently. A verified manifest for a newer version, or a signed rollback, supersedes a
  * running download (FAILED / SUPERSEDED). A model rolled back on this device is not installed
  * again unless by a signed rollback (REJECTED with reason number 12, see {@link OtaReasons}).
+ *
+ * <p>Fault injection: with {@link OtaSettings#faultHoldIn()} set, every update pauses in VERIFYING
+ * (file checked, not yet moved) or INSTALLING (file moved into the store, the old model still
+ * serving) for {@link OtaSettings#faultHoldMs()} and logs it, so crash tests can kill the agent at
+ * exactly that point. Off by default.
  *
  * <p>Health: after a swap the host reports each inference through {@link #recordInference}; a
  * model that fails its health window is rolled back automatically to the previous one
@@ -114,6 +120,7 @@ public final class OtaClient implements AutoCloseable {
   /** The running update (MANIFEST_RECEIVED .. SMOKE_TESTING); null when idle. */
   private Update update;
   private volatile Optional<OtaStatus> last = Optional.empty();
+  private volatile Optional<OtaState> heldIn = Optional.empty();
 
   /**
    * @param settings tuning, validated
@@ -315,7 +322,9 @@ public final class OtaClient implements AutoCloseable {
       u.receivedBytes = u.total();
       report(u, OtaState.OTA_STATE_DOWNLOADING, 0, "model file already in the store");
       report(u, OtaState.OTA_STATE_VERIFYING, 0, "");
+      holdIfInjected(u, OtaState.OTA_STATE_VERIFYING);
       report(u, OtaState.OTA_STATE_INSTALLING, 0, "");
+      holdIfInjected(u, OtaState.OTA_STATE_INSTALLING);
       install(u, kept.get());
       return;
     }
@@ -441,6 +450,7 @@ public final class OtaClient implements AutoCloseable {
       fail(u, OtaReason.OTA_REASON_STORAGE_ERROR_VALUE, "verifying the downloaded file failed: " + e);
       return;
     }
+    holdIfInjected(u, OtaState.OTA_STATE_VERIFYING);
     report(u, OtaState.OTA_STATE_INSTALLING, 0, "");
     ModelInfo target = u.target.orElseThrow();
     Path installed;
@@ -453,7 +463,50 @@ public final class OtaClient implements AutoCloseable {
           "moving the model into the store failed: " + e);
       return;
     }
+    holdIfInjected(u, OtaState.OTA_STATE_INSTALLING);
     install(u, installed);
+  }
+
+  /**
+   * Fault injection ({@link OtaSettings#faultHoldIn()}): pauses the OTA thread in {@code state} if
+   * so configured, logging it first, so a crash test can kill the agent exactly here. Interrupted
+   * (only by {@link #simulateCrash()}), the update goes no further.
+   */
+  private void holdIfInjected(Update u, OtaState state) {
+    if (!settings.faultHoldIn().equals(Optional.of(state))) {
+      return;
+    }
+    String model = u.target.map(ModelInfo::label).orElse("?");
+    String name = state.name().replace("OTA_STATE_", "");
+    LOG.warnf("OTA fault injection: holding %s in %s for %d ms (fwi.ota.fault-injection.hold-in)", model, name,
+        settings.faultHoldMs());
+    heldIn = Optional.of(state);
+    try {
+      Thread.sleep(settings.faultHoldMs());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CancellationException("OTA thread interrupted while " + model + " was held in " + name);
+    } finally {
+      heldIn = Optional.empty();
+    }
+    LOG.infof("OTA fault injection: %s released from %s", model, name);
+  }
+
+  /** The state a fault-injection pause holds the running update in right now, if any. */
+  Optional<OtaState> heldIn() {
+    return heldIn;
+  }
+
+  /**
+   * Test seam: stops as a killed process would. The OTA thread is interrupted (a fault-injection
+   * pause ends there, without the steps after it), nothing is closed or cleaned up, and no status is
+   * reported: what is on disk is what a SIGKILL at that moment would leave.
+   */
+  void simulateCrash() throws InterruptedException {
+    executor.shutdownNow();
+    if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("the OTA thread did not stop within 30 s of the simulated crash");
+    }
   }
 
   private void install(Update u, Path file) {

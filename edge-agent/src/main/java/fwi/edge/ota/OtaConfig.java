@@ -1,5 +1,6 @@
 package fwi.edge.ota;
 
+import fwi.proto.v1.OtaState;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
@@ -87,6 +88,22 @@ public interface OtaConfig {
   double healthLatencyFactor();
 
   /**
+   * Fault injection for crash tests, {@code NONE} (off) by default: {@code VERIFYING} or
+   * {@code INSTALLING} makes every update pause in that state for
+   * {@code fault-injection.hold-ms} and log "OTA fault injection: holding ..." when the pause
+   * starts, so a test can kill the agent exactly there (see {@link OtaSettings#faultHoldIn()}).
+   * Never set it on a device in the field: each pause delays every update.
+   */
+  @WithName("fault-injection.hold-in")
+  @WithDefault("NONE")
+  String faultHoldIn();
+
+  /** How long a fault-injection pause lasts, ms, in [1, 3600000]; the update then carries on. */
+  @WithName("fault-injection.hold-ms")
+  @WithDefault("60000")
+  long faultHoldMs();
+
+  /**
    * The checked settings.
    *
    * @throws IllegalArgumentException naming the {@code fwi.ota.*} key and its value
@@ -105,10 +122,25 @@ public interface OtaConfig {
           .healthWindowInferences(healthWindowInferences())
           .healthMaxErrorRatio(healthMaxErrorRatio())
           .healthLatencyFactor(healthLatencyFactor())
+          .faultHold(holdState(faultHoldIn()), faultHoldMs())
           .build();
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("fwi.ota." + e.getMessage(), e);
     }
+  }
+
+  private static Optional<OtaState> holdState(String name) {
+    String n = name.trim().toUpperCase(java.util.Locale.ROOT);
+    if (n.equals("NONE")) {
+      return Optional.empty();
+    }
+    for (OtaState s : OtaSettings.HOLD_STATES) {
+      if (s.name().equals("OTA_STATE_" + n)) {
+        return Optional.of(s);
+      }
+    }
+    throw new IllegalArgumentException("fault-injection.hold-in must be NONE, VERIFYING or INSTALLING, but was '"
+        + name + "'");
   }
 
   /**

@@ -1,5 +1,9 @@
 package fwi.edge.ota;
 
+import fwi.proto.v1.OtaState;
+import java.util.Optional;
+import java.util.Set;
+
 /**
  * Tuning of the over-the-air update client; every value is checked here and a bad one fails
  * naming the field and the value. Start from {@link #builder()}, whose defaults suit a Pi 4 on a
@@ -27,6 +31,13 @@ package fwi.edge.ota;
  * @param healthMaxErrorRatio failed inferences allowed in the window, in [0, 1) (default 0.1)
  * @param healthLatencyFactor the new model's p95 may exceed the budget only up to this multiple of
  *     the previous model's p95, at least 1 (default 2)
+ * @param faultHoldIn fault injection for crash tests, off (empty) by default: every update pauses
+ *     in this state, {@code OTA_STATE_VERIFYING} (after the file passed its SHA-256 check, before it
+ *     is moved into the store) or {@code OTA_STATE_INSTALLING} (after the file was moved into the
+ *     store, before it is loaded, smoke-tested and made active; the old model serves meanwhile), and
+ *     logs that it does, so a test can kill the agent at exactly that point
+ * @param faultHoldMs how long such a pause lasts, in [1, 3600000] (default 60 s); the update then
+ *     carries on normally
  */
 public record OtaSettings(
     int keepPrevious,
@@ -46,7 +57,9 @@ public record OtaSettings(
     long healthWindowMs,
     int healthWindowInferences,
     double healthMaxErrorRatio,
-    double healthLatencyFactor) {
+    double healthLatencyFactor,
+    Optional<OtaState> faultHoldIn,
+    long faultHoldMs) {
 
   /** Largest block size a device may be configured for: 64 MiB. */
   public static final int MAX_BLOCK_SIZE_LIMIT_BYTES = 64 << 20;
@@ -79,7 +92,15 @@ public record OtaSettings(
       throw new IllegalArgumentException("health-latency-factor must be finite and at least 1, but was "
           + healthLatencyFactor);
     }
+    if (faultHoldIn == null || faultHoldIn.isPresent() && !HOLD_STATES.contains(faultHoldIn.get())) {
+      throw new IllegalArgumentException("fault-injection.hold-in must be NONE, VERIFYING or INSTALLING, but was "
+          + (faultHoldIn == null ? "null" : faultHoldIn.get().name().replace("OTA_STATE_", "")));
+    }
+    range("fault-injection.hold-ms", faultHoldMs, 1, 3_600_000);
   }
+
+  /** The states an update can be held in by fault injection. */
+  public static final Set<OtaState> HOLD_STATES = Set.of(OtaState.OTA_STATE_VERIFYING, OtaState.OTA_STATE_INSTALLING);
 
   private static void range(String field, long value, long min, long max) {
     if (value < min || value > max) {
@@ -123,8 +144,20 @@ public record OtaSettings(
     private int healthWindowInferences = 50;
     private double healthMaxErrorRatio = 0.1;
     private double healthLatencyFactor = 2.0;
+    private Optional<OtaState> faultHoldIn = Optional.empty();
+    private long faultHoldMs = 60_000;
 
     private Builder() {}
+
+    /**
+     * Fault injection: pause every update for {@code holdMs} in {@code state} (VERIFYING or
+     * INSTALLING); empty turns it off (the default).
+     */
+    public Builder faultHold(Optional<OtaState> state, long holdMs) {
+      faultHoldIn = state;
+      faultHoldMs = holdMs;
+      return this;
+    }
 
     public Builder keepPrevious(int v) {
       keepPrevious = v;
@@ -217,7 +250,7 @@ public record OtaSettings(
       return new OtaSettings(keepPrevious, maxBlockSizeBytes, maxInFlight, blockTimeoutMs, maxRetries,
           maxBadBlockCopies, tickIntervalMs, progressIntervalMs, maxOpset, maxIrVersion, smokeRuns,
           smokeLatencyBudgetMs, minVelocityMPerS, maxVelocityMPerS, healthWindowMs, healthWindowInferences,
-          healthMaxErrorRatio, healthLatencyFactor);
+          healthMaxErrorRatio, healthLatencyFactor, faultHoldIn, faultHoldMs);
     }
   }
 }

@@ -5,11 +5,14 @@ import fwi.proto.v1.Birth;
 import fwi.proto.v1.Death;
 import fwi.proto.v1.DeathReason;
 import fwi.proto.v1.Header;
+import fwi.proto.v1.SequenceSkip;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -85,8 +88,10 @@ import org.jboss.logging.Logger;
  *
  * <h2>Sequences</h2>
  * {@code Header.sequence} is counted per message type: one counter per {@link Stream}, one for
- * Birth, one for Death (see {@link SequenceStore}: never reused across restarts, a gap after a
- * crash). Each will takes the next Death number; the shutdown Death of {@link #close()} reuses the
+ * Birth, one for Death (see {@link SequenceStore}: never reused across restarts). After an
+ * unclean stop the numbers of the buffered streams that were reserved but never appended to the
+ * outbox are skipped, and every Birth announces them ({@code Birth.skipped_sequences}), so a reader
+ * can tell a skip from a lost message; numbers of ota/get, Birth and Death skip silently. Each will takes the next Death number; the shutdown Death of {@link #close()} reuses the
  * header of the will it replaces, so a reader that sees both (a failed disconnect) drops the
  * second as a duplicate.
  *
@@ -170,8 +175,25 @@ public final class MqttPublisher implements AutoCloseable {
       sent.put(s, new AtomicLong());
       streamTopics.put(s, topics.of(s));
     }
-    this.sequences = SequenceStore.open(settings.outboxDir(), SEQUENCE_BLOCK);
     this.outbox = Outbox.open(settings.outboxDir(), settings.outboxMaxBytes(), settings.fsync());
+    try {
+      // The outbox append is where a message of a buffered stream becomes durable (and its number
+      // used): its high-water marks tell exactly which reserved numbers an unclean stop skipped.
+      Map<String, Long> durable = new HashMap<>();
+      for (Stream st : Stream.values()) {
+        if (st != Stream.OTA_GET) {
+          durable.put(st.topicSuffix(), outbox.highestSequence(st));
+        }
+      }
+      this.sequences = SequenceStore.open(settings.outboxDir(), SEQUENCE_BLOCK, durable);
+    } catch (IOException | RuntimeException e) {
+      outbox.close();
+      throw e;
+    }
+    for (SequenceStore.Skip k : sequences.skippedAtOpen()) {
+      LOG.warnf("the agent stopped uncleanly: %s messages %d..%d were reserved but never made durable; they are"
+          + " never sent and every Birth announces the range", k.type(), k.first(), k.last());
+    }
     try {
       this.client = new MqttAsyncClient(settings.brokerUrl(), settings.deviceId(), new MemoryPersistence());
     } catch (MqttException | IllegalArgumentException e) {
@@ -375,8 +397,7 @@ public final class MqttPublisher implements AutoCloseable {
     Optional<String> failure = Optional.empty();
     wire.lock();
     try {
-      Birth b = birth.get().setHeader(Wire.header(settings.deviceId(), sequences.next(BIRTH)))
-          .setSessionSeq(sessionSeq).build();
+      Birth b = birth(sessionSeq);
       client.publish(topics.birth(), Wire.message(b.toByteArray(), true), null, new Delivery(s, null, -1));
       for (Subscription sub : subscriptions) {
         client.subscribe(new MqttSubscription(sub.filter(), Wire.QOS));
@@ -674,14 +695,33 @@ public final class MqttPublisher implements AutoCloseable {
     }
     wire.lock();
     try {
-      Birth b = birth.get().setHeader(Wire.header(settings.deviceId(), sequences.next(BIRTH)))
-          .setSessionSeq(s.sessionSeq).build();
+      Birth b = birth(s.sessionSeq);
       client.publish(topics.birth(), Wire.message(b.toByteArray(), true), null, new Delivery(s, null, -1));
     } catch (MqttException | RuntimeException e) {
       LOG.warnf("Birth not republished (the next connect sends one): %s", Wire.describe(e));
     } finally {
       wire.unlock();
     }
+  }
+
+  /** A Birth for session {@code sessionSeq}, with a fresh header and the skipped sequence ranges. */
+  private Birth birth(long sessionSeq) {
+    Birth.Builder b = birth.get().setHeader(Wire.header(settings.deviceId(), sequences.next(BIRTH)))
+        .setSessionSeq(sessionSeq).clearSkippedSequences();
+    for (SequenceStore.Skip k : sequences.skipped()) {
+      b.addSkippedSequences(SequenceSkip.newBuilder().setMessageType(k.type()).setFirstSeq(k.first())
+          .setLastSeq(k.last()));
+    }
+    return b.build();
+  }
+
+  /**
+   * The sequence ranges this device skipped at its most recent unclean stops and announces in every
+   * Birth (see {@link SequenceStore}); empty if it never stopped uncleanly.
+   */
+  public List<SequenceSkip> skippedSequences() {
+    return sequences.skipped().stream().map(k -> SequenceSkip.newBuilder().setMessageType(k.type())
+        .setFirstSeq(k.first()).setLastSeq(k.last()).build()).toList();
   }
 
   /** True while connected and past Birth: messages flow. */
@@ -784,7 +824,8 @@ public final class MqttPublisher implements AutoCloseable {
     try {
       sequences.close();
     } catch (IOException e) {
-      LOG.warnf(e, "cannot store the exact sequence counters; the next start skips up to %d numbers", SEQUENCE_BLOCK);
+      LOG.warnf(e, "cannot store the exact sequence counters; the next start skips (and announces) up to %d numbers"
+          + " per stream", SEQUENCE_BLOCK);
     }
     handlers.shutdown();
     LOG.infof("MQTT publisher of %s closed (%d messages buffered for the next start)", settings.deviceId(),
@@ -794,7 +835,7 @@ public final class MqttPublisher implements AutoCloseable {
   /**
    * Test seam: stops as a killed process would. The connection is dropped without DISCONNECT (the
    * broker publishes the will), no shutdown Death is sent and the exact sequence counters are not
-   * stored (the next start continues after the reserved blocks).
+   * stored (the next start continues after the reserved blocks and announces what it skipped).
    */
   void simulateCrash() {
     if (!closed.compareAndSet(false, true)) {

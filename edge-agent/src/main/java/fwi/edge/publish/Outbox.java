@@ -46,6 +46,11 @@ import org.jboss.logging.Logger;
  * rewritten with their live records only, so the files stay below about
  * {@code maxBytes + 2 * segmentBytes} plus the removal log.
  *
+ * <h2>High-water marks</h2>
+ * {@link #highestSequence} tells the highest sequence of each stream ever appended, which the
+ * publisher uses after a crash to tell exactly which reserved sequence numbers were never used: the
+ * append is the point where a message becomes durable.
+ *
  * <h2>Durability</h2>
  * See {@link FsyncPolicy}: every append reaches the page cache before {@link #append} returns
  * (survives a killed process); the policy decides what survives a power cut.
@@ -106,6 +111,8 @@ public final class Outbox implements AutoCloseable {
   private final TreeMap<Long, SegmentFile> segments = new TreeMap<>();
   private final EnumMap<Stream, TreeMap<Long, Meta>> live = new EnumMap<>(Stream.class);
   private final EnumMap<Stream, Long> dropped = new EnumMap<>(Stream.class);
+  /** Highest sequence ever appended per stream code (unknown codes from a newer agent kept as they are). */
+  private final Map<Byte, Long> highWater = new TreeMap<>();
   private final RemovalLog removals;
   /** Held (with its lock) while open: one outbox per directory. */
   private final FileChannel lockFile;
@@ -217,7 +224,9 @@ public final class Outbox implements AutoCloseable {
       SegmentFile segment = opened.get();
       segments.put(f.getKey(), segment);
       maxId = Math.max(maxId, segment.lastId);
+      segment.marks.forEach((code, seq) -> highWater.merge(code, seq, Math::max));
       for (SegmentFile.Scanned r : scanned) {
+        highWater.merge(r.streamCode(), r.sequence(), Math::max);
         Optional<Stream> stream = Stream.ofCode(r.streamCode());
         if (stream.isEmpty()) {
           LOG.warnf("outbox segment %s: entry %d has unknown stream code %d (written by a newer agent?); skipped",
@@ -245,7 +254,7 @@ public final class Outbox implements AutoCloseable {
     }
     nextId = maxId + 1;
     if (segments.isEmpty()) {
-      segments.put(nextId, SegmentFile.create(dir, nextId, durable()));
+      segments.put(nextId, SegmentFile.create(dir, nextId, highWater, durable()));
     }
     tail = segments.lastEntry().getValue();
     for (SegmentFile s : new ArrayList<>(segments.values())) {
@@ -307,12 +316,13 @@ public final class Outbox implements AutoCloseable {
           dropOldestOfLowestRank();
           droppedAny = true;
         }
-        if (tail.size > SegmentFile.HEADER_BYTES && tail.size + recordBytes > segmentBytes) {
+        if (tail.size > tail.headerBytes && tail.size + recordBytes > segmentBytes) {
           roll();
         }
         long id = nextId;
         long offset = tail.append(id, stream, sequence, payload);
         nextId++;
+        highWater.merge(stream.code(), sequence, Math::max);
         addLive(new Meta(id, stream, sequence, tail, offset, (int) recordBytes));
         dirty = true;
         if (fsync.kind() == FsyncPolicy.Kind.EVERY_APPEND) {
@@ -335,7 +345,7 @@ public final class Outbox implements AutoCloseable {
       tail.force();
     }
     SegmentFile old = tail;
-    tail = SegmentFile.create(dir, nextId, durable());
+    tail = SegmentFile.create(dir, nextId, highWater, durable());
     segments.put(tail.firstId, tail);
     deleteIfEmpty(old);
   }
@@ -496,6 +506,18 @@ public final class Outbox implements AutoCloseable {
       total += s.size;
     }
     return total;
+  }
+
+  /**
+   * The highest sequence of {@code stream} ever appended to this outbox directory (acknowledged,
+   * dropped or waiting), 0 if none: the last number of the stream that was made durable. Exact
+   * across restarts and a killed process, since every segment's header carries the marks at its
+   * creation and the newest segment is never deleted (see {@link SegmentFile}); an append a crash
+   * cut short does not count. Segments written by an agent before these marks existed count only
+   * with the records they still hold.
+   */
+  public synchronized long highestSequence(Stream stream) {
+    return highWater.getOrDefault(stream.code(), 0L);
   }
 
   /** Entries waiting (handed out or not) for an acknowledgement. */

@@ -14,8 +14,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
@@ -26,12 +28,16 @@ import org.jboss.logging.Logger;
  *
  * <pre>
  * file   = header record*
- * header = "FWIOUTBX" (8 ASCII bytes) formatVersion (int32 = 1)
+ * header = "FWIOUTBX" (8 ASCII bytes) formatVersion (int32 = 2) marks (int16 n)
+ *          n * { stream (int8, Stream.code) highWater (int64) }
  * record = bodyLength (int32) crc32 (int32, CRC-32 of body) body
  * body   = id (int64, global enqueue order) stream (int8, Stream.code) sequence (int64) payload
  * </pre>
  *
- * All integers big-endian. Records hold strictly increasing ids, all at or above the first id in
+ * All integers big-endian. The header's marks are the highest sequence of each stream appended to
+ * the outbox before this segment was created: with the records of the newest segment (which is
+ * never deleted) they give the outbox's exact high-water marks even after older segments are gone.
+ * Format version 1 (the same without the marks) is still read, as a segment with no marks. Records hold strictly increasing ids, all at or above the first id in
  * the file name. A record cut short or failing its CRC ends the segment: it and everything after
  * it are truncated on open (a crash mid-append tears only the tail; anything else is damage that
  * truncation at least contains).
@@ -41,8 +47,12 @@ import org.jboss.logging.Logger;
 final class SegmentFile implements Closeable {
   private static final Logger LOG = Logger.getLogger(SegmentFile.class);
   static final byte[] MAGIC = "FWIOUTBX".getBytes(StandardCharsets.US_ASCII);
-  static final int FORMAT_VERSION = 1;
+  static final int FORMAT_VERSION = 2;
+  /** Magic and format version: the part of the header every version has. */
   static final int HEADER_BYTES = MAGIC.length + 4;
+  private static final int MARK_BYTES = 1 + 8;
+  /** Stream codes are 1 to 127, so a header holds at most 127 marks. */
+  private static final int MAX_MARKS = 127;
   /** bodyLength + crc32 + id + stream + sequence. */
   static final int RECORD_OVERHEAD_BYTES = 4 + 4 + 8 + 1 + 8;
   static final int BODY_OVERHEAD_BYTES = 8 + 1 + 8;
@@ -60,6 +70,10 @@ final class SegmentFile implements Closeable {
 
   final Path path;
   final long firstId;
+  /** High-water marks of the header: stream code to highest sequence appended before this segment. */
+  final Map<Byte, Long> marks;
+  /** Bytes of the header, where the first record starts. */
+  final int headerBytes;
   private FileChannel channel;
   /** Bytes in the file, header included. */
   long size;
@@ -71,9 +85,11 @@ final class SegmentFile implements Closeable {
   int liveCount;
   long liveBytes;
 
-  private SegmentFile(Path path, long firstId, FileChannel channel, long size) {
+  private SegmentFile(Path path, long firstId, Map<Byte, Long> marks, FileChannel channel, long size) {
     this.path = path;
     this.firstId = firstId;
+    this.marks = Map.copyOf(marks);
+    this.headerBytes = headerBytes(marks.size());
     this.channel = channel;
     this.size = size;
     this.lastId = firstId - 1;
@@ -89,13 +105,21 @@ final class SegmentFile implements Closeable {
     return m.matches() ? OptionalLong.of(Long.parseLong(m.group(1))) : OptionalLong.empty();
   }
 
-  /** Creates an empty segment; with {@code durable} the file and its directory entry are forced. */
-  static SegmentFile create(Path dir, long firstId, boolean durable) throws IOException {
+  private static int headerBytes(int marks) {
+    return HEADER_BYTES + 2 + marks * MARK_BYTES;
+  }
+
+  /**
+   * Creates an empty segment; with {@code durable} the file and its directory entry are forced.
+   *
+   * @param marks highest sequence per stream code appended to the outbox so far
+   */
+  static SegmentFile create(Path dir, long firstId, Map<Byte, Long> marks, boolean durable) throws IOException {
     Path path = dir.resolve(fileName(firstId));
     FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
         StandardOpenOption.WRITE);
     try {
-      DurableFiles.writeFully(ch, header(), 0);
+      DurableFiles.writeFully(ch, header(marks), 0);
       if (durable) {
         ch.force(false);
         DurableFiles.syncDirectory(dir);
@@ -104,13 +128,14 @@ final class SegmentFile implements Closeable {
       ch.close();
       throw e;
     }
-    return new SegmentFile(path, firstId, ch, HEADER_BYTES);
+    return new SegmentFile(path, firstId, marks, ch, headerBytes(marks.size()));
   }
 
-  private static ByteBuffer header() {
-    ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES);
-    b.put(MAGIC).putInt(FORMAT_VERSION).flip();
-    return b;
+  private static ByteBuffer header(Map<Byte, Long> marks) {
+    ByteBuffer b = ByteBuffer.allocate(headerBytes(marks.size()));
+    b.put(MAGIC).putInt(FORMAT_VERSION).putShort((short) marks.size());
+    new TreeMap<>(marks).forEach((code, highWater) -> b.put(code).putLong(highWater));
+    return b.flip();
   }
 
   /**
@@ -124,43 +149,61 @@ final class SegmentFile implements Closeable {
   static Optional<SegmentFile> open(Path path, long firstId, java.util.function.Consumer<Scanned> sink)
       throws IOException {
     long fileSize = Files.size(path);
-    byte[] head = new byte[HEADER_BYTES];
+    byte[] head = new byte[(int) Math.min(fileSize, headerBytes(MAX_MARKS))];
     int headBytes;
     try (InputStream in = Files.newInputStream(path)) {
-      headBytes = in.readNBytes(head, 0, HEADER_BYTES);
+      headBytes = in.readNBytes(head, 0, head.length);
     }
-    if (headBytes < HEADER_BYTES && Arrays.equals(head, 0, Math.min(headBytes, MAGIC.length), MAGIC, 0,
-        Math.min(headBytes, MAGIC.length))) {
-      // Created, then the crash came before its header was complete: an empty segment.
-      LOG.warnf("outbox segment %s: header cut short (%d of %d bytes); rewritten as an empty segment",
-          path, headBytes, HEADER_BYTES);
+    boolean magic = Arrays.equals(head, 0, Math.min(headBytes, MAGIC.length), MAGIC, 0,
+        Math.min(headBytes, MAGIC.length));
+    int version = headBytes >= HEADER_BYTES ? ByteBuffer.wrap(head, MAGIC.length, 4).getInt() : -1;
+    int marksCount = version == 2 && headBytes >= HEADER_BYTES + 2
+        ? Short.toUnsignedInt(ByteBuffer.wrap(head, HEADER_BYTES, 2).getShort()) : -1;
+    boolean cutShort = headBytes < HEADER_BYTES || (version == 2 && (marksCount < 0
+        || marksCount <= MAX_MARKS && headBytes < headerBytes(marksCount)));
+    if (magic && cutShort) {
+      // Created, then the crash came before its header was complete: an empty segment. The marks it
+      // was to carry are in the segment before it, which is deleted only after this one is complete.
+      LOG.warnf("outbox segment %s: header cut short (%d bytes); rewritten as an empty segment", path, headBytes);
       FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
       ch.truncate(0);
-      DurableFiles.writeFully(ch, header(), 0);
+      DurableFiles.writeFully(ch, header(Map.of()), 0);
       ch.force(false);
-      return Optional.of(new SegmentFile(path, firstId, ch, HEADER_BYTES));
+      return Optional.of(new SegmentFile(path, firstId, Map.of(), ch, headerBytes(0)));
     }
-    if (!Arrays.equals(head, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+    if (!magic) {
       Path aside = path.resolveSibling(path.getFileName() + ".corrupt");
       LOG.warnf("outbox segment %s does not start with %s; moved aside to %s and skipped", path,
           new String(MAGIC, StandardCharsets.US_ASCII), aside.getFileName());
       Files.move(path, aside, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       return Optional.empty();
     }
-    int version = ByteBuffer.wrap(head, MAGIC.length, 4).getInt();
-    if (version != FORMAT_VERSION) {
+    if (version != 1 && version != FORMAT_VERSION) {
       throw new IOException("outbox segment " + path + " has format version " + version
-          + ", but this agent reads version " + FORMAT_VERSION + " only");
+          + ", but this agent reads versions 1 and " + FORMAT_VERSION + " only");
+    }
+    if (marksCount > MAX_MARKS) {
+      throw new IOException("outbox segment " + path + " has " + marksCount + " high-water marks in its header, but a"
+          + " header holds at most " + MAX_MARKS);
+    }
+    Map<Byte, Long> marks = new TreeMap<>();
+    int headerLength = HEADER_BYTES;
+    if (version == 2) {
+      ByteBuffer m = ByteBuffer.wrap(head, HEADER_BYTES + 2, marksCount * MARK_BYTES);
+      for (int i = 0; i < marksCount; i++) {
+        marks.merge(m.get(), m.getLong(), Math::max);
+      }
+      headerLength = headerBytes(marksCount);
     }
 
-    long pos = HEADER_BYTES;
+    long pos = headerLength;
     long lastId = firstId - 1;
     int count = 0;
     String torn = null;
     CRC32 crc = new CRC32();
     byte[] body = new byte[4096];
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(path), 1 << 16))) {
-      in.skipNBytes(HEADER_BYTES);
+      in.skipNBytes(headerLength);
       while (pos < fileSize) {
         if (fileSize - pos < 8) {
           torn = "record header cut short";
@@ -209,7 +252,7 @@ final class SegmentFile implements Closeable {
       ch.truncate(pos);
       ch.force(false);
     }
-    SegmentFile segment = new SegmentFile(path, firstId, ch, pos);
+    SegmentFile segment = new SegmentFile(path, firstId, marks, ch, pos);
     segment.records = count;
     segment.lastId = lastId;
     return Optional.of(segment);
@@ -265,10 +308,10 @@ final class SegmentFile implements Closeable {
   long[] rewrite(List<Slice> keep) throws IOException {
     Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
     long[] newOffsets = new long[keep.size()];
-    long pos = HEADER_BYTES;
+    long pos = headerBytes;
     try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
-      DurableFiles.writeFully(out, header(), 0);
+      DurableFiles.writeFully(out, header(marks), 0);
       for (int i = 0; i < keep.size(); i++) {
         int bytes = keep.get(i).recordBytes();
         ByteBuffer record = ByteBuffer.allocate(bytes);

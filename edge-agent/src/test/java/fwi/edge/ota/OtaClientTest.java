@@ -43,6 +43,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class OtaClientTest {
   private static final String PROFILE_TOPIC = "fwi/v1/profile/pi-4b/manifest";
@@ -576,6 +578,54 @@ class OtaClientTest {
     assertEquals(missing, new HashSet<>(cloud.requestedBlocks()));
     assertEquals(missing.size(), cloud.requests.size());
     assertServing(info(V2, 2), 1600f);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(value = OtaState.class, names = {"OTA_STATE_VERIFYING", "OTA_STATE_INSTALLING"})
+  void aCrashWhileHeldByFaultInjectionLeavesTheOldModelServingAndTheRestartInstallsTheNewOne(OtaState state)
+      throws Exception {
+    restart(settings().faultHold(Optional.of(state), 600_000).build());
+    cloud.publish(V2);
+    client.onManifest(PROFILE_TOPIC, manifest(V2, 2));
+    fwi.testing.Poll.until(() -> client.heldIn().equals(Optional.of(state)), java.time.Duration.ofSeconds(30),
+        () -> "held in " + state + ", but statuses are " + cloud.states());
+    List<OtaState> reported = cloud.states();
+    assertEquals(state, reported.get(reported.size() - 1), "the last status names the state it is held in");
+
+    client.simulateCrash();
+
+    ModelInfo v2 = info(V2, 2);
+    store = ModelStore.open(tmp.resolve("store"), 2);
+    assertEquals(Optional.of(v1), store.active(), "the store still names the old model");
+    if (state == OTA_STATE_INSTALLING) {
+      assertTrue(Files.isRegularFile(store.file(v2)), "the new file was moved into the store");
+      assertEquals(Set.of(), downloadFiles());
+    } else {
+      assertEquals(Set.of(v2.sha256Hex() + ".part", v2.sha256Hex() + ".manifest", v2.sha256Hex() + ".progress"),
+          downloadFiles());
+    }
+    cloud.skipPending();
+    cloud.requests.clear();
+    client = start(settings().build());
+    client.resumeAfterRestart().get(30, TimeUnit.SECONDS);
+    client.onManifest(PROFILE_TOPIC, manifest(V2, 2)); // the retained manifest, delivered again on reconnect
+    OtaStatus end = cloud.awaitEnd();
+
+    assertEquals(OTA_STATE_ACTIVE, end.getState(), end.getDetail());
+    assertEquals(List.of(), cloud.requestedBlocks(), "nothing downloaded again");
+    assertServing(v2, 1600f);
+    assertEquals(List.of(v1), store.history());
+    assertEquals(Set.of(), downloadFiles());
+  }
+
+  @Test
+  void faultInjectionHoldsOnlyInVerifyingOrInstalling() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> settings().faultHold(Optional.of(OTA_STATE_DOWNLOADING), 1_000).build());
+    assertEquals("fault-injection.hold-in must be NONE, VERIFYING or INSTALLING, but was DOWNLOADING", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> settings().faultHold(Optional.of(OTA_STATE_INSTALLING), 0).build());
+    assertEquals("fault-injection.hold-ms must be in [1, 3600000], but was 0", e.getMessage());
   }
 
   // ---- timeouts, offline, server errors ----

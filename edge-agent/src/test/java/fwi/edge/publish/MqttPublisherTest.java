@@ -18,6 +18,7 @@ import fwi.proto.v1.Header;
 import fwi.proto.v1.InferenceResult;
 import fwi.proto.v1.OtaState;
 import fwi.proto.v1.OtaStatus;
+import fwi.proto.v1.SequenceSkip;
 import fwi.proto.v1.Telemetry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -383,17 +384,32 @@ class MqttPublisherTest {
   }
 
   @Test
-  void crashedAgentSkipsItsReservedSequencesButNeverReusesOne() throws Exception {
+  void crashedAgentSkipsItsReservedSequencesButNeverReusesOneAndAnnouncesExactlyTheSkippedRange() throws Exception {
     DeviceTopics topics = new DeviceTopics("dev-phoenix");
     try (MqttTestClient cloud = MqttTestClient.connect(shared.url(), "cloud-phoenix", topics.of(Stream.RESULT))) {
       MqttPublisher before = started(settings(shared, "dev-phoenix", dir).build());
       for (int i = 1; i <= 10; i++) {
         before.publish(Stream.RESULT, h -> result(h, 0));
       }
+      before.publish(Stream.TELEMETRY, h -> telemetry(h, 0));
       cloud.awaitCount(m -> true, 10, WAIT);
+      assertEquals(List.of(), before.skippedSequences());
       before.simulateCrash();
 
-      try (MqttPublisher after = started(settings(shared, "dev-phoenix", dir).build())) {
+      try (MqttTestClient births = MqttTestClient.connect(shared.url(), "cloud-phoenix-birth", topics.birth());
+          MqttPublisher after = started(settings(shared, "dev-phoenix", dir).build())) {
+        List<SequenceSkip> expected = List.of(
+            SequenceSkip.newBuilder().setMessageType("result").setFirstSeq(11).setLastSeq(100).build(),
+            SequenceSkip.newBuilder().setMessageType("telemetry").setFirstSeq(2).setLastSeq(100).build());
+        assertEquals(expected, after.skippedSequences());
+        Received birth = births.await(m -> {
+          try {
+            return Birth.parseFrom(m.payload()).getSessionSeq() == after.sessionSeq() && after.sessionSeq() > 0;
+          } catch (InvalidProtocolBufferException e) {
+            return false;
+          }
+        }, WAIT);
+        assertEquals(expected, Birth.parseFrom(birth.payload()).getSkippedSequencesList());
         long next = after.publish(Stream.RESULT, h -> result(h, 0));
         assertEquals(101, next, "continues after the reserved block of 100");
         cloud.await(m -> headerOf(m).getSequence() == 101, WAIT);

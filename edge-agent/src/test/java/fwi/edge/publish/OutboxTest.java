@@ -337,11 +337,57 @@ class OutboxTest {
     Path segment = segmentFiles().get(0);
     try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
       f.seek(SegmentFile.MAGIC.length);
-      f.writeInt(2);
+      f.writeInt(3);
     }
     IOException e = assertThrows(IOException.class, () -> open(1 << 20));
-    assertEquals("outbox segment " + segment + " has format version 2, but this agent reads version 1 only",
+    assertEquals("outbox segment " + segment + " has format version 3, but this agent reads versions 1 and 2 only",
         e.getMessage());
+  }
+
+  @Test
+  void readsAFormatOneSegmentWithoutHighWaterMarks() throws IOException {
+    byte[] body = java.nio.ByteBuffer.allocate(8 + 1 + 8 + 2).putLong(7).put(Stream.RESULT.code()).putLong(42)
+        .put(bytes("r4")).array();
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(body);
+    byte[] file = java.nio.ByteBuffer.allocate(SegmentFile.HEADER_BYTES + 8 + body.length).put(SegmentFile.MAGIC)
+        .putInt(1).putInt(body.length).putInt((int) crc.getValue()).put(body).array();
+    Files.write(dir.resolve(SegmentFile.fileName(7)), file);
+
+    try (Outbox outbox = open(1 << 20)) {
+      assertEquals(List.of("RESULT#42"), labels(drain(outbox)));
+      assertEquals(42, outbox.highestSequence(Stream.RESULT));
+      outbox.append(Stream.RESULT, 43, bytes("r5"));
+    }
+    try (Outbox outbox = open(1 << 20)) {
+      assertEquals(List.of("RESULT#42", "RESULT#43"), labels(drain(outbox)));
+    }
+  }
+
+  @Test
+  void highestSequenceOfEachStreamSurvivesAcknowledgementSegmentDeletionAndRestart() throws IOException {
+    try (Outbox outbox = Outbox.open(dir, 1 << 20, 2048, FsyncPolicy.never())) {
+      assertEquals(0, outbox.highestSequence(Stream.RESULT));
+      for (int i = 1; i <= 60; i++) {
+        outbox.append(Stream.RESULT, i, payload(200, i));
+      }
+      outbox.append(Stream.OTA_STATUS, 5, payload(200, 0));
+      for (int i = 61; i <= 100; i++) {
+        outbox.append(Stream.TELEMETRY, i, payload(200, i));
+      }
+      for (Outbox.Entry e : drain(outbox)) {
+        outbox.ack(e.id());
+      }
+      assertEquals(1, segmentFiles().size(), "every segment holding a result or the OTA status is gone");
+      assertEquals(60, outbox.highestSequence(Stream.RESULT));
+    }
+    // Reopened as after a crash: the marks come from the remaining segment's header and records.
+    try (Outbox outbox = Outbox.open(dir, 1 << 20, 2048, FsyncPolicy.never())) {
+      assertEquals(60, outbox.highestSequence(Stream.RESULT));
+      assertEquals(5, outbox.highestSequence(Stream.OTA_STATUS));
+      assertEquals(100, outbox.highestSequence(Stream.TELEMETRY));
+      assertEquals(0, outbox.highestSequence(Stream.OTA_GET));
+    }
   }
 
   @Test

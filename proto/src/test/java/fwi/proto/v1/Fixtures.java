@@ -157,7 +157,12 @@ final class Fixtures {
         .setCapabilities(capabilities())
         .setRunningModel(modelRef(7))
         .setAgentStartedUnixMs(NOW_UNIX_MS - 9_000)
+        .addSkippedSequences(sequenceSkip())
         .build();
+  }
+
+  static SequenceSkip sequenceSkip() {
+    return SequenceSkip.newBuilder().setMessageType("result").setFirstSeq(151).setLastSeq(199).build();
   }
 
   static Death death() {
@@ -405,6 +410,7 @@ final class Fixtures {
         hardwareProfile(),
         capabilities(),
         birth(),
+        sequenceSkip(),
         death(),
         pruneJobTargetingChannelRatio(),
         pruneJobTargetingMacs(),
