@@ -163,8 +163,8 @@ class WireSubscriberTest {
             java.util.Arrays.copyOfRange(h1.messages.get(i).payload(), 1, big.length));
       }
       // Acknowledge the first two only, then leave (a normal DISCONNECT keeps the session).
+      // The PUBACKs are written and flushed before the DISCONNECT on the same stream: no wait needed.
       first.connection().puback(new int[] {h1.messages.get(0).packetId(), h1.messages.get(1).packetId()}, 2);
-      Thread.sleep(200);
       first.connection().close();
       assertFalse(first.connection().isOpen());
       assertEquals(null, h1.lost, "close() is not a loss");
@@ -175,7 +175,7 @@ class WireSubscriberTest {
       Heard h2 = new Heard();
       second.connection().start(h2);
       Poll.until(() -> h2.messages.size() >= 2, Duration.ofSeconds(10), () -> h2.messages.size() + " redelivered");
-      Thread.sleep(300);
+      Thread.sleep(300); // time for a wrongly redelivered third message to show up
       assertEquals(List.of(2, 3), h2.messages.stream().map(m -> (int) m.payload()[0]).toList());
       assertTrue(h2.messages.stream().allMatch(WireSubscriber.Publish::duplicate), "redeliveries carry DUP");
       second.connection().close();
