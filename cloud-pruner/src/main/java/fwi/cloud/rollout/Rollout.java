@@ -17,8 +17,23 @@ import java.util.Optional;
  * devices; it passes its gate once every stage device has installed the model (or timed out as
  * unreachable), the observation time has passed and its telemetry on the new model shows enough
  * inferences, an error ratio within bounds and a p95 within the prediction's tolerance and the SLO.
- * The last stage is published profile-wide. Too many update failures, or a failed gate, abort the
- * rollout: devices that already run the new model get a signed rollback to the previous one.
+ * A gate judges only what its stage saw: telemetry windows of the stage's devices on the new model that
+ * end at or after the stage began (an earlier stage's evidence was judged by that stage's gate).
+ * The last stage is published profile-wide.
+ *
+ * <p>Latency under load. Field devices slow down for reasons no model causes (heat throttling, other
+ * work, a shared host); aborting then would roll the devices back to a slower model. So a stage also
+ * keeps a control: the windows its profile's devices still report on the old model over the same time.
+ * When the stage's p95 is above the limit, the rollout compares the control's p95 with the old model's
+ * p95 on the profile when the rollout began (the baseline): if the control slowed down by a factor
+ * {@code f > 1} and the stage's p95 is within {@code f} times the limit, the fleet is loaded, not the
+ * model worse than expected, and the gate passes (saying so, with the figures). A stage with fewer
+ * control inferences than the gate needs (the last one takes every device) uses the control of the
+ * newest stage before it that had enough; without a baseline or any control the limit holds as it is.
+ * Device clocks are assumed synchronised (NTP) to well within the observation time.
+ *
+ * <p>Too many update failures, or a failed gate, abort the rollout: devices that already run the new
+ * model get a signed rollback to the previous one.
  * Operators may pause, resume and abort. Not thread-safe: one owner drives it.
  */
 public final class Rollout {
@@ -45,7 +60,7 @@ public final class Rollout {
 
   /** Status of one stage. */
   public record StageStatus(int index, double fraction, int devices, int installed, int failed, int unreachable,
-      long inferences, double p95Ms, double errorRatio, String gate) {
+      long inferences, double p95Ms, double errorRatio, long controlInferences, double controlP95Ms, String gate) {
   }
 
   /** Everything the API and dashboard show. */
@@ -59,20 +74,56 @@ public final class Rollout {
    */
   public record Snapshot(String id, String profile, long fromVersion, long toVersion, double predictedP95Ms,
       double sloMs, RolloutSettings settings, List<String> order, State state, int stage, long stageStartMs,
-      long settledAtMs, int otaFailures, String reason, List<String> gates, Map<String, DeviceSnapshot> devices) {
+      long settledAtMs, int otaFailures, String reason, List<String> gates, Map<String, DeviceSnapshot> devices,
+      double baselineP95Ms, List<Tally> tallies) {
   }
 
-  /** One device's part of a {@link Snapshot}; {@code lastWindowEndMs} is the newest telemetry window counted. */
+  /**
+   * One device's part of a {@link Snapshot}; {@code lastWindowEndMs} is the newest telemetry window counted on
+   * the new model, {@code lastControlEndMs} the newest on the old one.
+   */
   public record DeviceSnapshot(DeviceState state, long inferences, long errors, double p95WeightedMs,
-      long lastWindowEndMs) {
+      long lastWindowEndMs, long lastControlEndMs) {
+  }
+
+  /**
+   * What one stage saw: its devices' windows on the new model, and the control's windows on the old
+   * model, over the stage's time. p95s are summed weighted by inferences.
+   */
+  public record Tally(long inferences, long errors, double p95WeightedMs, long controlInferences,
+      double controlP95WeightedMs) {
+    static final Tally EMPTY = new Tally(0, 0, 0, 0, 0);
+
+    Tally plus(long n, long e, double p95Ms) {
+      return new Tally(inferences + n, errors + e, p95WeightedMs + n * p95Ms, controlInferences,
+          controlP95WeightedMs);
+    }
+
+    Tally plusControl(long n, double p95Ms) {
+      return new Tally(inferences, errors, p95WeightedMs, controlInferences + n, controlP95WeightedMs + n * p95Ms);
+    }
+
+    double p95Ms() {
+      return inferences == 0 ? 0 : p95WeightedMs / inferences;
+    }
+
+    double controlP95Ms() {
+      return controlInferences == 0 ? 0 : controlP95WeightedMs / controlInferences;
+    }
   }
 
   private static final class Dev {
+    final int rank; // index in the order: the device belongs to the stages whose size exceeds it
     DeviceState state = DeviceState.WAITING;
     long inferences;
     long errors;
     double p95WeightedMs;
     long lastWindowEndMs = Long.MIN_VALUE;
+    long lastControlEndMs = Long.MIN_VALUE;
+
+    Dev(int rank) {
+      this.rank = rank;
+    }
   }
 
   private final String id;
@@ -81,10 +132,12 @@ public final class Rollout {
   private final long toVersion;
   private final double predictedP95Ms;
   private final double sloMs;
+  private final double baselineP95Ms;
   private final RolloutSettings settings;
   private final List<String> order;
   private final Map<String, Dev> devices = new LinkedHashMap<>();
   private final List<String> gates = new ArrayList<>();
+  private final List<Tally> tallies = new ArrayList<>();
   private State state = State.RUNNING;
   private int stage = -1;
   private long stageStartMs;
@@ -93,11 +146,15 @@ public final class Rollout {
   private String reason = "";
 
   /**
+   * @param predictedP95Ms the p95 the new model is predicted to reach on the profile
+   * @param sloMs the profile's p95 SLO
+   * @param baselineP95Ms the old model's p95 on the profile as the rollout begins; 0 if unknown (then no stage
+   *     gate can tell load from the model: see the class comment)
    * @param devicesInOrder the profile's devices, in the order stages take them (e.g. sorted by a hash of the id)
    * @throws IllegalArgumentException if there is no device
    */
   public Rollout(String id, String profile, long fromVersion, long toVersion, double predictedP95Ms, double sloMs,
-      List<String> devicesInOrder, RolloutSettings settings) {
+      double baselineP95Ms, List<String> devicesInOrder, RolloutSettings settings) {
     if (devicesInOrder.isEmpty()) {
       throw new IllegalArgumentException("profile " + profile + " has no devices to roll model version " + toVersion
           + " out to");
@@ -108,13 +165,15 @@ public final class Rollout {
     this.toVersion = toVersion;
     this.predictedP95Ms = predictedP95Ms;
     this.sloMs = sloMs;
+    this.baselineP95Ms = baselineP95Ms > 0 && Double.isFinite(baselineP95Ms) ? baselineP95Ms : 0;
     this.settings = settings;
     this.order = List.copyOf(devicesInOrder);
     for (String d : order) {
-      devices.put(d, new Dev());
+      devices.put(d, new Dev(devices.size()));
     }
     for (int i = 0; i < settings.stages().size(); i++) {
       gates.add("pending");
+      tallies.add(Tally.EMPTY);
     }
   }
 
@@ -149,20 +208,27 @@ public final class Rollout {
   public Snapshot snapshot() {
     Map<String, DeviceSnapshot> ds = new LinkedHashMap<>();
     devices.forEach((k, d) -> ds.put(k, new DeviceSnapshot(d.state, d.inferences, d.errors, d.p95WeightedMs,
-        d.lastWindowEndMs)));
+        d.lastWindowEndMs, d.lastControlEndMs)));
     return new Snapshot(id, profile, fromVersion, toVersion, predictedP95Ms, sloMs, settings, order, state, stage,
-        stageStartMs, settledAtMs, otaFailures, reason, List.copyOf(gates), ds);
+        stageStartMs, settledAtMs, otaFailures, reason, List.copyOf(gates), ds, baselineP95Ms, List.copyOf(tallies));
   }
 
   /**
    * A rollout as it was stored.
    *
+   * A snapshot stored before stages kept their own tallies (no {@code tallies}) restores with empty ones: the
+   * current stage's gate then waits for fresh telemetry.
+   *
    * @throws IllegalArgumentException if the snapshot is inconsistent (devices other than its order, a
-   *     stage or gate list that does not fit its settings)
+   *     stage, gate or tally list that does not fit its settings)
    */
   public static Rollout restore(Snapshot s) {
     Rollout r = new Rollout(s.id(), s.profile(), s.fromVersion(), s.toVersion(), s.predictedP95Ms(), s.sloMs(),
-        s.order(), s.settings());
+        s.baselineP95Ms(), s.order(), s.settings());
+    if (s.tallies() != null && s.tallies().size() != s.settings().stages().size()) {
+      throw new IllegalArgumentException("rollout " + s.id() + ": " + s.tallies().size() + " stage tallies must fit its "
+          + s.settings().stages().size() + " stages");
+    }
     if (!s.devices().keySet().equals(r.devices.keySet())) {
       throw new IllegalArgumentException("rollout " + s.id() + ": stored devices " + s.devices().keySet()
           + " must be those of its order " + s.order());
@@ -178,7 +244,13 @@ public final class Rollout {
       d.errors = v.errors();
       d.p95WeightedMs = v.p95WeightedMs();
       d.lastWindowEndMs = v.lastWindowEndMs();
+      d.lastControlEndMs = v.lastControlEndMs() == 0 ? Long.MIN_VALUE : v.lastControlEndMs();
     });
+    if (s.tallies() != null) {
+      for (int i = 0; i < s.tallies().size(); i++) {
+        r.tallies.set(i, s.tallies().get(i));
+      }
+    }
     r.state = s.state();
     r.stage = s.stage();
     r.stageStartMs = s.stageStartMs();
@@ -250,19 +322,38 @@ public final class Rollout {
   }
 
   /**
-   * A telemetry window of a device. Only windows on the new model count, each once: a window that
-   * does not end after the newest one counted (a replay after a restart) is ignored.
+   * A telemetry window of a device. Windows on the new model count for the device and, if the device
+   * belongs to the current stage and the window ends at or after the stage began, for the stage;
+   * windows on the old model that end in the current stage count for its control. Each window counts
+   * once: one that does not end after the newest one counted for its model (a replay after a restart)
+   * is ignored.
    */
   public void onTelemetry(String deviceId, long windowEndMs, long modelVersion, long inferences, long errors,
       double p95Ms) {
     Dev d = devices.get(deviceId);
-    if (d == null || modelVersion != toVersion || windowEndMs <= d.lastWindowEndMs) {
+    if (d == null) {
+      return;
+    }
+    boolean inStage = stage >= 0 && windowEndMs >= stageStartMs;
+    if (modelVersion == fromVersion && modelVersion != toVersion) {
+      if (windowEndMs > d.lastControlEndMs) {
+        d.lastControlEndMs = windowEndMs;
+        if (inStage && inferences > 0 && Double.isFinite(p95Ms)) {
+          tallies.set(stage, tallies.get(stage).plusControl(inferences, p95Ms));
+        }
+      }
+      return;
+    }
+    if (modelVersion != toVersion || windowEndMs <= d.lastWindowEndMs) {
       return;
     }
     d.lastWindowEndMs = windowEndMs;
     d.inferences += inferences;
     d.errors += errors;
     d.p95WeightedMs += inferences * p95Ms;
+    if (inStage && d.rank < stageSize(stage)) {
+      tallies.set(stage, tallies.get(stage).plus(inferences, errors, p95Ms));
+    }
     if (d.state == DeviceState.TARGETED || d.state == DeviceState.UNREACHABLE) {
       d.state = DeviceState.INSTALLED; // it runs the model: the ACTIVE status was lost or is late
     }
@@ -307,11 +398,33 @@ public final class Rollout {
           settings.maxErrorRatio()), nowMs);
     }
     if (s.p95Ms() > limit) {
-      gates.set(stage, "failed");
-      return abort(String.format("stage %d: p95 %.1f ms above %.1f ms (min of SLO %.1f ms and predicted %.1f ms + %.0f %%)",
-          stage + 1, s.p95Ms(), limit, sloMs, predictedP95Ms, 100 * settings.latencyTolerance()), nowMs);
+      String over = String.format("p95 %.1f ms above %.1f ms (min of SLO %.1f ms and predicted %.1f ms + %.0f %%)",
+          s.p95Ms(), limit, sloMs, predictedP95Ms, 100 * settings.latencyTolerance());
+      int c = stage;
+      while (c >= 0 && tallies.get(c).controlInferences() < settings.minInferences()) {
+        c--; // a stage that took the last devices on the old model: the load its predecessor measured
+      }
+      if (c < 0 || baselineP95Ms <= 0) {
+        gates.set(stage, "failed");
+        return abort(String.format("stage %d: %s", stage + 1, over), nowMs);
+      }
+      double controlMs = tallies.get(c).controlP95Ms();
+      double load = controlMs / baselineP95Ms;
+      String control = String.format("devices still on version %d measured p95 %.1f ms %s, %.2fx their %.1f ms when "
+          + "the rollout began", fromVersion, controlMs, c == stage ? "meanwhile" : "during stage " + (c + 1), load,
+          baselineP95Ms);
+      if (load <= 1 || s.p95Ms() > limit * load) {
+        gates.set(stage, "failed");
+        return abort(String.format("stage %d: %s; %s, which does not explain it", stage + 1, over, control), nowMs);
+      }
+      return pass(String.format("passed under load: %s, but %s: limit scaled to %.1f ms; errors %.3f", over, control,
+          limit * load, s.errorRatio()), nowMs);
     }
-    gates.set(stage, String.format("passed: p95 %.1f ms <= %.1f ms, errors %.3f", s.p95Ms(), limit, s.errorRatio()));
+    return pass(String.format("passed: p95 %.1f ms <= %.1f ms, errors %.3f", s.p95Ms(), limit, s.errorRatio()), nowMs);
+  }
+
+  private List<Action> pass(String gate, long nowMs) {
+    gates.set(stage, gate);
     if (stage == settings.stages().size() - 1) {
       state = State.COMPLETED;
       reason = "every stage passed";
@@ -357,9 +470,6 @@ public final class Rollout {
     int installed = 0;
     int failed = 0;
     int unreachable = 0;
-    long n = 0;
-    long errors = 0;
-    double p95 = 0;
     int size = stageSize(s);
     for (String m : order.subList(0, size)) {
       Dev d = devices.get(m);
@@ -370,12 +480,12 @@ public final class Rollout {
         default -> {
         }
       }
-      n += d.inferences;
-      errors += d.errors;
-      p95 += d.p95WeightedMs;
     }
-    return new StageStatus(s + 1, settings.stages().get(s), size, installed, failed, unreachable, n,
-        n == 0 ? 0 : p95 / n, n + errors == 0 ? 0 : errors / (double) (n + errors), gates.get(s));
+    Tally t = tallies.get(s);
+    long n = t.inferences();
+    return new StageStatus(s + 1, settings.stages().get(s), size, installed, failed, unreachable, n, t.p95Ms(),
+        n + t.errors() == 0 ? 0 : t.errors() / (double) (n + t.errors()), t.controlInferences(), t.controlP95Ms(),
+        gates.get(s));
   }
 
   public Status status() {

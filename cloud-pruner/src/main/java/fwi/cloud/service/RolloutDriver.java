@@ -89,6 +89,15 @@ final class RolloutDriver implements BlockAccess {
   private final Map<String, Stored> written = new java.util.HashMap<>();
   private final Set<String> rollbackPublished = ConcurrentHashMap.newKeySet();
   private int counter;
+  /**
+   * Per profile, the newest telemetry windows (by window end, not arrival, so an outage upstream does not
+   * empty it): a rollout's baseline, the old model's p95 as it begins, comes from them.
+   */
+  private final Map<String, java.util.ArrayDeque<FleetState.Window>> recent = new java.util.HashMap<>();
+
+  /** How far back from a profile's newest window on a model its baseline p95 reaches, ms. */
+  static final long BASELINE_SPAN_MS = 30_000;
+  private static final int RECENT_CAP = 200_000;
 
   /** A rollout as stored in {@code rollouts/<id>.json}, with what the driver has published of it. */
   record Stored(Rollout.Snapshot rollout, boolean profileWide, boolean rollbackPublished) {
@@ -260,11 +269,13 @@ final class RolloutDriver implements BlockAccess {
     List<String> order = new ArrayList<>(devices);
     order.sort(Comparator.comparing(RolloutDriver::hash));
     String id = String.format("%s-v%d-%d", profile, toVersion, ++counter);
-    Rollout r = new Rollout(id, profile, from, toVersion, predictedP95Ms, sloMs, order, settings);
+    double baseline = baselineP95Ms(profile, from);
+    Rollout r = new Rollout(id, profile, from, toVersion, predictedP95Ms, sloMs, baseline, order, settings);
     rollouts.put(id, r);
     profileOf.put(id, profile);
-    LOG.infof("rollout %s: version %d -> %d to %d device(s), stages %s, predicted p95 %.1f ms, SLO %.1f ms", id, from,
-        toVersion, order.size(), settings.stages(), predictedP95Ms, sloMs);
+    LOG.infof("rollout %s: version %d -> %d to %d device(s), stages %s, predicted p95 %.1f ms, SLO %.1f ms, "
+        + "version %d at %s", id, from, toVersion, order.size(), settings.stages(), predictedP95Ms, sloMs, from,
+        baseline > 0 ? String.format("p95 %.1f ms", baseline) : "an unknown p95 (no recent telemetry)");
     enqueue(r, r.start(clock.getAsLong()));
     persist();
     return r;
@@ -342,7 +353,46 @@ final class RolloutDriver implements BlockAccess {
     }
   }
 
+  /**
+   * The p95 of {@code version} on {@code profile} over its newest {@link #BASELINE_SPAN_MS} of telemetry
+   * (windows' p95 weighted by their inferences); 0 if none was seen.
+   */
+  private double baselineP95Ms(String profile, long version) {
+    java.util.ArrayDeque<FleetState.Window> q = recent.get(profile);
+    if (q == null) {
+      return 0;
+    }
+    long newest = Long.MIN_VALUE;
+    for (FleetState.Window w : q) {
+      if (w.modelVersion() == version && w.inferences() > 0) {
+        newest = Math.max(newest, w.endUnixMs());
+      }
+    }
+    long n = 0;
+    double sum = 0;
+    for (FleetState.Window w : q) {
+      if (w.modelVersion() == version && w.inferences() > 0 && w.endUnixMs() >= newest - BASELINE_SPAN_MS) {
+        n += w.inferences();
+        sum += w.inferences() * (double) w.p95Us();
+      }
+    }
+    return n == 0 ? 0 : sum / n / 1000;
+  }
+
+  private void remember(String profile, FleetState.Window w) {
+    java.util.ArrayDeque<FleetState.Window> q = recent.computeIfAbsent(profile, k -> new java.util.ArrayDeque<>());
+    if (!q.isEmpty() && w.endUnixMs() < q.peekLast().endUnixMs() - BASELINE_SPAN_MS) {
+      return; // older than what is kept already (a device's backlog after an outage)
+    }
+    q.addLast(w);
+    long horizon = q.peekLast().endUnixMs() - BASELINE_SPAN_MS;
+    while (q.size() > RECENT_CAP || (!q.isEmpty() && q.peekFirst().endUnixMs() < horizon)) {
+      q.pollFirst();
+    }
+  }
+
   private void applyWindow(String profile, FleetState.Window w) {
+    remember(profile, w);
     for (Rollout r : rollouts.values()) {
       if (profileOf.get(r.status().id()).equals(profile)) {
         r.onTelemetry(w.deviceId(), w.endUnixMs(), w.modelVersion(), w.inferences(), w.errors(), w.p95Us() / 1000.0);

@@ -69,7 +69,13 @@ import org.junit.jupiter.api.io.TempDir;
  * reach on the base model once warmed up (the first inferences are slow, and a p95 read with them once
  * set an SLO the unpruned model nearly met); the job aims at 15 % of that p95 (planner margin 0.3),
  * which at full width means pruning at the maximum ratio, ~7x faster; the stage gates allow 3x the
- * prediction, so the SLO is what decides. On 2026-11-22 the steady p95 ranged from 71 ms to 276 ms
+ * prediction, so the SLO is what decides. The machine's load moves within a run too: a CI run on
+ * 2026-11-22 saw the canary at 56 ms against an SLO of 47 ms while Kafka restarted (the model measured 10 ms
+ * alone). The canary stage has a control, the other device still on the base model over the same time, and
+ * the gate scales its limit by how much that one slowed down (see {@link Rollout}). Checked by hand with three
+ * busy loops started as the canary was targeted, for 40 s: the canary's p95 rose to 71 ms against an SLO of
+ * 38 ms, the control's from 94 to 259 ms, both gates passed under load, and the p95 on the new model was back
+ * under the SLO 8 s after the load ended (the old gate would have aborted). On 2026-11-22 the steady p95 ranged from 71 ms to 276 ms
  * between runs (load of other sessions), and every run closed the loop.
  *
  * <p>The base model is the full-width network: its latency spans ~7x between unpruned and heavily pruned
@@ -157,6 +163,10 @@ class FleetLoopTest {
             .map(e -> e.report().getState() + " " + e.report().getPhase() + " " + e.report().getErrorDetail()).toList()
             + ", rollouts " + cloud.rollouts());
     Rollout.Status done = cloud.rollouts().get(0);
+    for (Rollout.StageStatus st : done.stages()) {
+      System.out.printf("fleet loop: stage %d: %d inferences at p95 %.1f ms, control %d at %.1f ms; gate %s%n",
+          st.index(), st.inferences(), st.p95Ms(), st.controlInferences(), st.controlP95Ms(), st.gate());
+    }
     assertEquals(2, done.toVersion());
     assertEquals(2, cloud.currentVersion(SLOW));
     assertEquals(List.of(1, 2), done.stages().stream().map(s -> s.devices()).toList());
@@ -164,14 +174,18 @@ class FleetLoopTest {
       Poll.until(() -> version(a) == 2, Duration.ofSeconds(30), () -> a.deviceId() + " on version 2");
     }
     assertEquals(1, version(fast), "the fast profile keeps its model");
-    // Their latency on the new model is under the SLO (the last stage's gate checked the same).
-    Poll.until(() -> cloud.fleet().profileLatency(SLOW, now())
-        .map(l -> l.p95MsByModel().containsKey(cloud.registry().model(SLOW, 2).orElseThrow().sha256Hex())).orElse(false),
-        Duration.ofSeconds(30), () -> "telemetry of version 2");
-    double p95New = cloud.fleet().profileLatency(SLOW, now()).orElseThrow().p95MsByModel()
-        .get(cloud.registry().model(SLOW, 2).orElseThrow().sha256Hex());
-    assertTrue(p95New < sloMs, "p95 on the compressed model " + p95New + " ms must be under the SLO " + sloMs + " ms");
-    assertTrue(done.stages().get(1).p95Ms() <= sloMs, done.toString());
+    // Their latency on the new model falls under the SLO: the profile's p95 over the telemetry retention (15 s),
+    // within 30 s of the rollout's end (a gate may have passed under load, which then has to be over).
+    String v2 = cloud.registry().model(SLOW, 2).orElseThrow().sha256Hex();
+    double[] p95New = {Double.NaN};
+    Poll.until(() -> {
+      p95New[0] = cloud.fleet().profileLatency(SLOW, now()).map(l -> l.p95MsByModel().getOrDefault(v2, Double.NaN))
+          .orElse(Double.NaN);
+      return p95New[0] < sloMs;
+    }, Duration.ofSeconds(30), () -> "p95 on the compressed model under the SLO " + sloMs + " ms, but it is "
+        + p95New[0] + " ms");
+    System.out.printf("fleet loop: %s p95 %.1f ms on version 2 (SLO %.1f ms)%n", SLOW, p95New[0], sloMs);
+    assertTrue(done.stages().get(1).gate().startsWith("passed"), done.toString());
 
     // 5. A broken model (weights of NaN: every map it makes is invalid) stops at the canary, whose agent
     //    refuses it in its smoke test; the rollout aborts there and the other device never sees it.

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fwi.cloud.fleet.FleetState;
 import fwi.cloud.model.InversionNet;
 import fwi.cloud.model.InversionNetConfig;
 import fwi.cloud.ota.ManifestPublisher;
@@ -139,6 +140,24 @@ class RolloutDriverTest {
       }, WAIT, () -> "stage 1 manifests after the broker came back: " + watcher.received().size());
       assertEquals(new HashSet<>(stage1), targetedWith(watcher, 2), "the stage's manifests went to other devices");
     }
+  }
+
+  @Test
+  void aRolloutsBaselineIsTheOldModelsNewestTelemetry() throws Exception {
+    driver.setCurrent(PROFILE, 1);
+    long t = 5_000_000; // device clock: far from the driver's, and no matter
+    driver.onWindow(PROFILE, new FleetState.Window(t - 40_000, "pi-000", "a", 1, 10, 500_000, 900_000, 0)); // too old
+    driver.onWindow(PROFILE, new FleetState.Window(t - 20_000, "pi-000", "a", 1, 10, 50_000, 60_000, 0));
+    driver.onWindow(PROFILE, new FleetState.Window(t, "pi-001", "a", 1, 30, 30_000, 40_000, 0));
+    driver.onWindow(PROFILE, new FleetState.Window(t + 1_000, "pi-002", "b", 2, 10, 1_000, 2_000, 0)); // another model
+    driver.onWindow("pi-zero", new FleetState.Window(t, "pz-000", "c", 1, 10, 500_000, 900_000, 0)); // another profile
+    driver.tick();
+    Rollout.Status started = driver.start(PROFILE, 2, 30, 50, devices(10)).status();
+    Path stored = dir.resolve("rollouts").resolve(started.id() + ".json");
+    RolloutDriver.Stored st = new com.fasterxml.jackson.databind.ObjectMapper().readValue(stored.toFile(),
+        RolloutDriver.Stored.class);
+    assertEquals((10 * 60 + 30 * 40) / 40.0, st.rollout().baselineP95Ms(), 1e-9,
+        "the windows of version 1 within 30 s of its newest one, p95 weighted by inferences");
   }
 
   @Test
